@@ -1,0 +1,152 @@
+//! `GET|POST /api/1/upload`: Chevereto API V1.1's upload endpoint.
+//!
+//! Extract the parameters, authenticate, parse them into domain values, get the bytes (from the
+//! request or by fetching the URL), hand them to the upload service on the blocking pool, and
+//! answer in the requested format.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::auth::{self, KeyRejection};
+use crate::db::users::UserRecord;
+use crate::links::Links;
+use crate::routes::base_url;
+use crate::startup::AppState;
+use crate::upload::{self, UploadInput, Uploaded};
+
+use super::error::{from_fetch, from_form, ApiError};
+use super::form::{read_fields, FormLimits, RequestFields};
+use super::params::{self, ResponseFormat, Source};
+use super::response::success_body;
+
+/// The upload endpoint.
+pub async fn upload(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let max_bytes = state.services.config.max_upload_bytes;
+    let limits = FormLimits::for_upload_size(max_bytes);
+    let mut fields = match read_fields(&req, payload, limits).await {
+        Ok(fields) => fields,
+        Err(err) => return from_form(err, max_bytes).respond(format_from_query(&req)),
+    };
+    let format = match ResponseFormat::from_fields(&fields) {
+        Ok(format) => format,
+        Err(err) => return err.respond(ResponseFormat::Json),
+    };
+    match handle(&req, &state, &mut fields).await {
+        Ok((uploaded, is_imgbb)) => respond(&req, &state, &uploaded, is_imgbb, format),
+        Err(err) => err.respond(format),
+    }
+}
+
+/// The format for errors found before the body could be read: from the query string only.
+fn format_from_query(req: &HttpRequest) -> ResponseFormat {
+    let fields = RequestFields {
+        query: url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect(),
+        ..RequestFields::default()
+    };
+    ResponseFormat::from_fields(&fields).unwrap_or(ResponseFormat::Json)
+}
+
+async fn handle(
+    req: &HttpRequest,
+    state: &AppState,
+    fields: &mut RequestFields,
+) -> Result<(Uploaded, bool), ApiError> {
+    let owner = authenticate(req, state, fields).await?;
+    let options = params::options(fields, &state.services.ids)?;
+    let source = params::source(fields)?;
+    let (bytes, client_file_name) = match source.source {
+        Source::Bytes { bytes, file_name } => (bytes, file_name),
+        Source::Url(url) => {
+            let max_bytes = state.services.config.max_upload_bytes;
+            let fetched =
+                state.fetcher.fetch(&url).await.map_err(|err| from_fetch(err, max_bytes))?;
+            (fetched.bytes, fetched.file_name)
+        }
+    };
+    if bytes.len() as u64 > state.services.config.max_upload_bytes {
+        return Err(ApiError::too_big(state.services.config.max_upload_bytes));
+    }
+    let input = UploadInput {
+        bytes,
+        client_file_name,
+        options,
+        owner,
+        uploader_ip: req.peer_addr().map(|addr| addr.ip().to_string()),
+    };
+    let uploaded = store(state, input).await?;
+    Ok((uploaded, source.is_imgbb))
+}
+
+/// Runs the upload service on the blocking pool, at most one image per CPU at a time.
+async fn store(state: &AppState, input: UploadInput) -> Result<Uploaded, ApiError> {
+    let permit = Arc::clone(&state.image_permits).acquire_owned().await;
+    let services = Arc::clone(&state.services);
+    let result = web::block(move || {
+        let _permit = permit;
+        upload::store(&services, input)
+    })
+    .await;
+    match result {
+        Ok(stored) => Ok(stored?),
+        Err(err) => Err(ApiError::internal("the upload task failed", &err)),
+    }
+}
+
+/// Finds the key: the `X-API-Key` header, else the body's `key`, else the query's `key`.
+async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+    fields: &RequestFields,
+) -> Result<UserRecord, ApiError> {
+    let from_header = req.headers().get("x-api-key").and_then(|value| value.to_str().ok());
+    let key = from_header
+        .or_else(|| fields.get("key"))
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+        .ok_or_else(ApiError::missing_key)?
+        .to_string();
+    let services = Arc::clone(&state.services);
+    let checked = web::block(move || {
+        services.db.with_conn(|conn| auth::verify_api_key(conn, &services.ids, &key))
+    })
+    .await
+    .map_err(|err| ApiError::internal("the key check task failed", &err))?
+    .map_err(|err| ApiError::internal("checking an API key failed", &err))?;
+    match checked {
+        Ok(user) => Ok(user),
+        Err(KeyRejection::Invalid) => Err(ApiError::invalid_key()),
+        Err(KeyRejection::Revoked) => Err(ApiError::revoked_key()),
+    }
+}
+
+fn respond(
+    req: &HttpRequest,
+    state: &AppState,
+    uploaded: &Uploaded,
+    is_imgbb: bool,
+    format: ResponseFormat,
+) -> HttpResponse {
+    let base = base_url(req, &state.services.config);
+    let links = Links::new(&base, &state.services.ids);
+    let record = &uploaded.record;
+    match format {
+        ResponseFormat::Json => HttpResponse::Ok().json(success_body(
+            record,
+            &links,
+            &uploaded.delete_secret,
+            is_imgbb,
+        )),
+        ResponseFormat::Txt => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body(links.original(record)),
+        ResponseFormat::Redirect => HttpResponse::Found()
+            .insert_header((header::LOCATION, links.viewer_path(record)))
+            .finish(),
+    }
+}

@@ -1,0 +1,110 @@
+//! `/image/<id>/delete/<secret>`: the delete link handed out with every upload.
+//!
+//! A GET only shows a confirmation page with a Delete button, so that link previews and
+//! crawlers that open the link delete nothing. The POST from that page, or an HTTP DELETE from
+//! a script, removes the upload. A wrong secret answers 404, the same as an unknown id, and the
+//! comparison takes the same time whatever the secret.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use crate::db::uploads::UploadRecord;
+use crate::links::Links;
+use crate::startup::AppState;
+use crate::upload::{self, hash_delete_secret};
+
+use super::base_url;
+use super::html::{self, attr, text};
+use super::viewer::find_live;
+
+/// `GET`: the confirmation page.
+pub async fn confirm(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (encoded_id, secret) = path.into_inner();
+    let record = match authorised(&state, &encoded_id, &secret).await {
+        Ok(record) => record,
+        Err(response) => return response,
+    };
+    let base = base_url(&req, &state.services.config);
+    let links = Links::new(&base, &state.services.ids);
+    let title = record.title.clone().unwrap_or_else(|| record.name.clone());
+    let thumb = links.file(&record, Some("th"), &record.thumb.extension);
+    let body = format!(
+        "<h1>Delete this image?</h1>\n\
+         <figure><img src=\"{thumb}\" alt=\"{alt}\"></figure>\n<p>{title}</p>\n\
+         <form method=\"post\"><button type=\"submit\" class=\"danger\">Delete</button></form>\n\
+         <p><a href=\"{viewer}\">Keep it</a></p>\n",
+        thumb = attr(&thumb),
+        alt = attr(&title),
+        title = text(&title),
+        viewer = attr(&links.viewer(&record)),
+    );
+    html::page(StatusCode::OK, "Delete image", "<meta name=\"robots\" content=\"noindex\">\n", &body)
+}
+
+/// `POST` (from the page): deletes, then shows a "deleted" page.
+pub async fn delete_from_page(
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    match delete(&state, path.into_inner()).await {
+        Ok(()) => html::page(
+            StatusCode::OK,
+            "Deleted",
+            "",
+            "<h1>Deleted</h1>\n<p>The image and all its sizes were removed.</p>",
+        ),
+        Err(response) => response,
+    }
+}
+
+/// `DELETE` (from scripts): deletes, answers JSON.
+pub async fn delete_from_script(
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    match delete(&state, path.into_inner()).await {
+        Ok(()) => HttpResponse::Ok().json(json!({
+            "status_code": 200,
+            "success": { "message": "image deleted", "code": 200 },
+            "status_txt": "OK",
+        })),
+        Err(response) => response,
+    }
+}
+
+async fn delete(state: &AppState, (encoded_id, secret): (String, String)) -> Result<(), HttpResponse> {
+    let record = authorised(state, &encoded_id, &secret).await?;
+    let services = Arc::clone(&state.services);
+    let id = record.id;
+    match web::block(move || upload::remove(&services, &record)).await {
+        Ok(Ok(_)) => {
+            tracing::info!(id, "deleted upload by its delete link");
+            Ok(())
+        }
+        Ok(Err(err)) => Err(html::server_error("deleting an upload failed", &err)),
+        Err(err) => Err(html::server_error("deleting an upload failed", &err)),
+    }
+}
+
+/// The upload, when the id is live and the secret matches; else the 404 page.
+async fn authorised(
+    state: &AppState,
+    encoded_id: &str,
+    secret: &str,
+) -> Result<UploadRecord, HttpResponse> {
+    let record = find_live(state, encoded_id).await?.ok_or_else(html::not_found)?;
+    let is_match: bool = hash_delete_secret(secret).ct_eq(&record.delete_hash).into();
+    if is_match {
+        Ok(record)
+    } else {
+        Err(html::not_found())
+    }
+}

@@ -1,0 +1,152 @@
+//! Building the server: open storage and database, bind the listener, wire the routes, and
+//! run the HTTP server beside the purge task until a shutdown signal.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use rand::distributions::{Alphanumeric, DistString};
+use tokio::sync::{watch, Semaphore};
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::{self, FirstAdmin};
+use crate::config::Config;
+use crate::db::{meta, Db};
+use crate::domain::id_codec::IdCodec;
+use crate::fetch::{FetchPolicy, Fetcher};
+use crate::storage::Storage;
+use crate::upload::Services;
+use crate::{purge, routes};
+
+/// Redirects a URL source may take.
+const MAX_REDIRECTS: usize = 5;
+/// Seconds in-flight requests get to finish after a shutdown signal.
+const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+/// State every handler shares.
+pub struct AppState {
+    pub services: Arc<Services>,
+    pub fetcher: Fetcher,
+    /// Caps concurrent image processing at one job per CPU.
+    pub image_permits: Arc<Semaphore>,
+}
+
+/// A built server, bound and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: Arc<Services>,
+}
+
+impl Application {
+    /// Opens the data directory, binds `config.listen` and builds the server.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let services = Arc::new(open_services(config)?);
+        let listener = TcpListener::bind(services.config.listen)
+            .with_context(|| format!("could not listen on {}", services.config.listen))?;
+        let port = listener.local_addr().context("reading the bound address")?.port();
+        let state = web::Data::new(AppState {
+            services: Arc::clone(&services),
+            fetcher: Fetcher::new(fetch_policy(&services.config))
+                .context("building the URL fetcher")?,
+            image_permits: Arc::new(Semaphore::new(cpu_count())),
+        });
+        let server = http_server(state, &services.config, listener)?;
+        tracing::info!(address = %services.config.listen, port, "listening");
+        Ok(Self { port, server, services })
+    }
+
+    /// The port the server is bound to (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The services the server runs on, for tests and tools that share the data directory.
+    pub fn services(&self) -> Arc<Services> {
+        Arc::clone(&self.services)
+    }
+
+    /// Runs the server and the purge task until SIGINT/SIGTERM, then stops both. In-flight
+    /// requests get a grace period to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let (stop_purge, purge_stopped) = watch::channel(false);
+        let purge = tokio::spawn(purge::run(Arc::clone(&self.services), purge_stopped));
+        let result = self.server.await;
+        let _ = stop_purge.send(true);
+        let _ = purge.await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Opens storage and database and loads the install's id salt. Creates the first admin on an
+/// empty database, printing its credentials once.
+pub fn open_services(config: Config) -> anyhow::Result<Services> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("could not create the data directory {:?}", config.data_dir))?;
+    let storage = Storage::open(&config.data_dir).context("opening the image folder")?;
+    let db = Db::open(&config.data_dir).context("opening the database")?;
+    let salt = db
+        .with_conn(|conn| {
+            meta::get_or_insert(conn, "id_salt", || {
+                Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
+            })
+        })
+        .context("loading the id salt")?;
+    let ids = IdCodec::new(&salt, config.id_padding);
+    let first_admin = db
+        .with_conn(|conn| Ok(auth::ensure_first_admin(conn, &ids)))
+        .context("creating the first admin")?
+        .context("creating the first admin")?;
+    if let Some(admin) = first_admin {
+        announce_first_admin(&admin);
+    }
+    Ok(Services { config, db, storage, ids })
+}
+
+/// The one time the first admin's secrets are shown: they are not stored in clear anywhere.
+fn announce_first_admin(admin: &FirstAdmin) {
+    tracing::warn!(
+        "created the first account: user {:?}, one-time password {:?}, API key {} \
+         (shown only now; create another key with `sajin key create --user {}`)",
+        admin.username,
+        admin.password,
+        admin.api_key,
+        admin.username
+    );
+}
+
+fn fetch_policy(config: &Config) -> FetchPolicy {
+    FetchPolicy {
+        allow_private: config.allow_private_urls,
+        max_bytes: config.max_upload_bytes,
+        timeout: config.url_fetch_timeout,
+        max_redirects: MAX_REDIRECTS,
+    }
+}
+
+fn cpu_count() -> usize {
+    std::thread::available_parallelism().map_or(1, |count| count.get())
+}
+
+fn http_server(
+    state: web::Data<AppState>,
+    config: &Config,
+    listener: TcpListener,
+) -> anyhow::Result<Server> {
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .configure(routes::configure)
+    })
+    .keep_alive(config.keep_alive)
+    .client_request_timeout(config.client_timeout)
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS);
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener).context("starting the HTTP server")?.run())
+}

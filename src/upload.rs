@@ -1,0 +1,293 @@
+//! The upload service: from validated input to files on disk and a committed row.
+//!
+//! This is the one path every upload takes, whatever its source (file part, base64, URL) and
+//! whoever sends it. It blocks (image work, disk, SQLite) and runs on the blocking pool. The
+//! order is what keeps a failed upload from leaving anything behind: check references, process
+//! the image in memory, write and fsync every file, then insert the row in one transaction; only
+//! when the commit succeeds are the files kept.
+
+use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
+use md5::{Digest, Md5};
+use rand::RngCore;
+use rusqlite::TransactionBehavior;
+use sha2::Sha256;
+
+use crate::config::{Config, DuplicatePolicy};
+use crate::db::uploads::{self, UploadRecord, VariantRecord};
+use crate::db::users::{Role, UserRecord};
+use crate::db::{Db, DbError};
+use crate::domain::expiration::Expiration;
+use crate::domain::filename;
+use crate::domain::id_codec::IdCodec;
+use crate::imaging::{self, Encoded, ImagingError, Processed};
+use crate::storage::{FileToStore, Storage, StorageError};
+
+/// How far back the duplicate check looks, as Chevereto does.
+const DUPLICATE_WINDOW_SECS: i64 = 24 * 60 * 60;
+/// Decoders may allocate at most this much for one image.
+const MAX_DECODE_BYTES: u64 = 1 << 30;
+/// Format of Chevereto's `date` and `date_gmt` fields.
+pub const DATE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// Everything the upload path needs, shared by all requests.
+pub struct Services {
+    pub config: Config,
+    pub db: Db,
+    pub storage: Storage,
+    pub ids: IdCodec,
+}
+
+/// What a client asked for besides the bytes, already validated.
+#[derive(Debug, Default, Clone)]
+pub struct UploadOptions {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub album_id: Option<i64>,
+    pub category_id: Option<i64>,
+    pub width: Option<u32>,
+    pub expiration: Option<Expiration>,
+    pub is_nsfw: bool,
+    pub use_file_date: bool,
+}
+
+/// One upload to store.
+pub struct UploadInput {
+    pub bytes: Vec<u8>,
+    pub client_file_name: Option<String>,
+    pub options: UploadOptions,
+    pub owner: UserRecord,
+    pub uploader_ip: Option<String>,
+}
+
+/// A stored upload and the secret of its delete link (shown once, stored hashed).
+pub struct Uploaded {
+    pub record: UploadRecord,
+    pub delete_secret: String,
+}
+
+/// Why an upload was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("empty upload source")]
+    Empty,
+    #[error(transparent)]
+    Imaging(#[from] ImagingError),
+    #[error("duplicated upload")]
+    Duplicate,
+    #[error("album not found, or not yours")]
+    AlbumNotOwned,
+    #[error("category {0} does not exist")]
+    UnknownCategory(i64),
+    #[error("could not store the files")]
+    Storage(#[from] StorageError),
+    #[error("could not record the upload")]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for UploadError {
+    fn from(err: rusqlite::Error) -> Self {
+        UploadError::Db(err.into())
+    }
+}
+
+/// Stores one upload. Blocks.
+pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, UploadError> {
+    if input.bytes.is_empty() {
+        return Err(UploadError::Empty);
+    }
+    check_references(services, &input)?;
+    let source_md5 = hex::encode(Md5::digest(&input.bytes));
+    reject_duplicate(services, &source_md5, input.uploader_ip.as_deref(), None)?;
+
+    let UploadInput { bytes, client_file_name, options, owner, uploader_ip } = input;
+    let processed = imaging::process(bytes, &image_options(&services.config, &options))?;
+    let now = Utc::now();
+    let stem = filename::sanitize_stem(client_file_name.as_deref().unwrap_or("image"));
+    let files = files_to_store(&processed);
+    let stored = services.storage.store(now.date_naive(), &stem, &files)?;
+
+    let delete_secret = new_delete_secret();
+    let mut record = UploadRecord {
+        id: 0,
+        user_id: Some(owner.id),
+        album_id: options.album_id,
+        category_id: options.category_id,
+        storage_dir: stored.dir.clone(),
+        name: stored.name.clone(),
+        extension: processed.original.format.extension().to_string(),
+        mime: processed.original.format.mime().to_string(),
+        size: processed.original.bytes.len() as u64,
+        width: processed.original.width,
+        height: processed.original.height,
+        thumb: variant_record(&processed.thumb),
+        medium: processed.medium.as_ref().map(variant_record),
+        title: pick_title(&options, client_file_name.as_deref(), &processed),
+        original_filename: client_file_name.unwrap_or_default(),
+        description: options.description.clone().or(processed.metadata.description.clone()),
+        tags: options.tags.clone(),
+        is_nsfw: options.is_nsfw,
+        md5: processed.md5.clone(),
+        source_md5,
+        exif_json: processed.metadata.exif_json.clone(),
+        is_animated: processed.is_animated,
+        is_360: processed.metadata.is_360,
+        date_local: String::new(),
+        date_gmt: String::new(),
+        created_at: now.timestamp(),
+        expires_at: options.expiration.map(|exp| exp.expires_at(now).timestamp()),
+        delete_hash: hash_delete_secret(&delete_secret),
+        uploader_ip,
+        views: 0,
+        likes: 0,
+    };
+    let wants_file_date = options.use_file_date && owner.role == Role::Admin;
+    let shown_date = shown_date(wants_file_date, &processed, now);
+    record.date_local = shown_date.with_timezone(&Local).format(DATE_FORMAT).to_string();
+    record.date_gmt = shown_date.format(DATE_FORMAT).to_string();
+
+    record.id = insert_row(services, &record)?;
+    stored.commit();
+    tracing::info!(id = record.id, size = record.size, mime = %record.mime, "stored upload");
+    Ok(Uploaded { record, delete_secret })
+}
+
+fn image_options(config: &Config, options: &UploadOptions) -> imaging::Options {
+    imaging::Options {
+        resize_width: options.width,
+        strip_gps: config.strip_gps,
+        limits: imaging::Limits {
+            max_pixels: config.max_image_pixels,
+            max_decode_bytes: MAX_DECODE_BYTES,
+        },
+    }
+}
+
+fn check_references(services: &Services, input: &UploadInput) -> Result<(), UploadError> {
+    let (album_id, category_id) = (input.options.album_id, input.options.category_id);
+    if album_id.is_none() && category_id.is_none() {
+        return Ok(());
+    }
+    services.db.with_conn(|conn| {
+        if let Some(album_id) = album_id {
+            if !uploads::album_belongs_to(conn, album_id, input.owner.id)? {
+                return Ok(Err(UploadError::AlbumNotOwned));
+            }
+        }
+        if let Some(category_id) = category_id {
+            if !uploads::category_exists(conn, category_id)? {
+                return Ok(Err(UploadError::UnknownCategory(category_id)));
+            }
+        }
+        Ok(Ok(()))
+    })?
+}
+
+/// Refuses the upload when the duplicate policy says so. Runs once before the image work (to
+/// save it) and again inside the insert transaction (so two concurrent copies cannot both win).
+fn reject_duplicate(
+    services: &Services,
+    source_md5: &str,
+    ip: Option<&str>,
+    conn: Option<&rusqlite::Connection>,
+) -> Result<(), UploadError> {
+    let (DuplicatePolicy::Reject, Some(ip)) = (services.config.duplicate_policy, ip) else {
+        return Ok(());
+    };
+    let since = Utc::now().timestamp() - DUPLICATE_WINDOW_SECS;
+    let is_duplicate = match conn {
+        Some(conn) => uploads::has_recent_duplicate(conn, source_md5, ip, since)?,
+        None => services
+            .db
+            .with_conn(|conn| uploads::has_recent_duplicate(conn, source_md5, ip, since))?,
+    };
+    if is_duplicate {
+        return Err(UploadError::Duplicate);
+    }
+    Ok(())
+}
+
+fn insert_row(services: &Services, record: &UploadRecord) -> Result<i64, UploadError> {
+    services.db.with_conn(|conn| {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Err(err) =
+            reject_duplicate(services, &record.source_md5, record.uploader_ip.as_deref(), Some(&tx))
+        {
+            return Ok(Err(err));
+        }
+        let id = uploads::insert(&tx, record)?;
+        tx.commit()?;
+        Ok(Ok(id))
+    })?
+}
+
+fn files_to_store(processed: &Processed) -> Vec<FileToStore<'_>> {
+    let mut files = vec![
+        file_to_store(None, &processed.original),
+        file_to_store(Some("th"), &processed.thumb),
+    ];
+    if let Some(medium) = &processed.medium {
+        files.push(file_to_store(Some("md"), medium));
+    }
+    files
+}
+
+fn file_to_store<'a>(suffix: Option<&'static str>, encoded: &'a Encoded) -> FileToStore<'a> {
+    FileToStore { suffix, extension: encoded.format.extension(), bytes: &encoded.bytes }
+}
+
+fn variant_record(encoded: &Encoded) -> VariantRecord {
+    VariantRecord {
+        extension: encoded.format.extension().to_string(),
+        size: encoded.bytes.len() as u64,
+        width: encoded.width,
+        height: encoded.height,
+    }
+}
+
+fn pick_title(
+    options: &UploadOptions,
+    client_file_name: Option<&str>,
+    processed: &Processed,
+) -> Option<String> {
+    let from_name = || client_file_name.and_then(filename::title_from_filename);
+    options.title.clone().or_else(|| processed.metadata.title.clone()).or_else(from_name)
+}
+
+/// The upload's shown date: now, or for admins who ask, when the photo was taken. A taken
+/// time without a UTC offset is read as the server's local time.
+fn shown_date(wants_file_date: bool, processed: &Processed, now: DateTime<Utc>) -> DateTime<Utc> {
+    let taken = processed.metadata.date_taken.as_ref().filter(|_| wants_file_date);
+    let Some(taken) = taken else {
+        return now;
+    };
+    let utc = match taken.offset {
+        Some(offset) => offset.from_local_datetime(&taken.local).single().map(|t| t.to_utc()),
+        None => local_to_utc(&taken.local),
+    };
+    utc.unwrap_or(now)
+}
+
+fn local_to_utc(local: &NaiveDateTime) -> Option<DateTime<Utc>> {
+    Local.from_local_datetime(local).earliest().map(|t| t.to_utc())
+}
+
+/// 48 hex characters, as in Chevereto's delete links.
+fn new_delete_secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The stored form of a delete secret.
+pub fn hash_delete_secret(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Removes an upload: the row first, so its URLs stop working at once, then its files.
+/// Returns false when the row was already gone.
+pub fn remove(services: &Services, record: &UploadRecord) -> Result<bool, UploadError> {
+    let existed = services.db.with_conn(|conn| uploads::delete(conn, record.id))?;
+    services.storage.remove(&record.storage_dir, &record.file_names())?;
+    Ok(existed)
+}
