@@ -57,12 +57,17 @@ pub fn verify_api_key(
     let Some(record) = users::find_api_key(conn, key_id)? else {
         return Ok(Err(KeyRejection::Invalid));
     };
-    let is_match: bool = hash_secret(secret).as_slice().ct_eq(&record.secret_hash).into();
-    Ok(match (is_match, record.is_revoked || record.user.is_disabled) {
-        (false, _) => Err(KeyRejection::Invalid),
-        (true, true) => Err(KeyRejection::Revoked),
-        (true, false) => Ok(record.user),
-    })
+    let is_match: bool = hash_secret(secret)
+        .as_slice()
+        .ct_eq(&record.secret_hash)
+        .into();
+    Ok(
+        match (is_match, record.is_revoked || record.user.is_disabled) {
+            (false, _) => Err(KeyRejection::Invalid),
+            (true, true) => Err(KeyRejection::Revoked),
+            (true, false) => Ok(record.user),
+        },
+    )
 }
 
 fn split_key<'a>(ids: &IdCodec, key: &'a str) -> Option<(i64, &'a str)> {
@@ -80,7 +85,10 @@ fn hash_secret(secret: &str) -> Vec<u8> {
 pub fn create_api_key(conn: &Connection, ids: &IdCodec, user_id: i64) -> Result<String, DbError> {
     let secret = Alphanumeric.sample_string(&mut rand::thread_rng(), SECRET_LEN);
     let key_id = users::insert_api_key(conn, user_id, &hash_secret(&secret))?;
-    Ok(format!("{KEY_PREFIX}{}_{secret}", ids.encode(key_id as u64)))
+    Ok(format!(
+        "{KEY_PREFIX}{}_{secret}",
+        ids.encode(key_id as u64)
+    ))
 }
 
 /// Creates an account with a random password; returns its id and the password.
@@ -91,7 +99,9 @@ pub fn create_user(
 ) -> Result<(i64, String), AuthError> {
     let is_valid = !username.is_empty()
         && username.len() <= 64
-        && username.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if !is_valid {
         return Err(AuthError::BadUsername);
     }
@@ -118,7 +128,8 @@ pub fn create_api_key_for(
 pub fn hash_password(password: &str) -> Result<String, AuthError> {
     let salt = SaltString::generate(&mut OsRng);
     let hash = Argon2::default().hash_password(password.as_bytes(), &salt);
-    hash.map(|hash| hash.to_string()).map_err(|_| AuthError::Hash)
+    hash.map(|hash| hash.to_string())
+        .map_err(|_| AuthError::Hash)
 }
 
 /// What first start-up created: shown once in the log.
@@ -139,7 +150,11 @@ pub fn ensure_first_admin(
     let username = "admin".to_string();
     let (user_id, password) = create_user(conn, &username, Role::Admin)?;
     let api_key = create_api_key(conn, ids, user_id)?;
-    Ok(Some(FirstAdmin { username, password, api_key }))
+    Ok(Some(FirstAdmin {
+        username,
+        password,
+        api_key,
+    }))
 }
 
 #[cfg(test)]
@@ -157,7 +172,9 @@ mod tests {
     fn a_created_key_verifies_and_a_changed_one_does_not() {
         let (_dir, db, ids) = setup();
         db.with_conn(|conn| {
-            let admin = ensure_first_admin(conn, &ids).expect("admin").expect("created");
+            let admin = ensure_first_admin(conn, &ids)
+                .expect("admin")
+                .expect("created");
             assert!(admin.api_key.starts_with("chv_"));
             let user = verify_api_key(conn, &ids, &admin.api_key)?.expect("valid key");
             assert_eq!(user.username, "admin");
@@ -165,9 +182,15 @@ mod tests {
             let mut tampered = admin.api_key.clone();
             tampered.pop();
             tampered.push('!');
-            assert_eq!(verify_api_key(conn, &ids, &tampered)?.err(), Some(KeyRejection::Invalid));
+            assert_eq!(
+                verify_api_key(conn, &ids, &tampered)?.err(),
+                Some(KeyRejection::Invalid)
+            );
             for junk in ["", "chv_", "chv__x", "12345", "chv_zzzzzzzz_abc"] {
-                assert_eq!(verify_api_key(conn, &ids, junk)?.err(), Some(KeyRejection::Invalid));
+                assert_eq!(
+                    verify_api_key(conn, &ids, junk)?.err(),
+                    Some(KeyRejection::Invalid)
+                );
             }
             Ok(())
         })

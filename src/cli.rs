@@ -97,11 +97,15 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(load_config(&self.common)?).await,
-            Command::Config { command: ConfigCommand::Example } => {
+            Command::Config {
+                command: ConfigCommand::Example,
+            } => {
                 print!("{}", config::EXAMPLE);
                 Ok(())
             }
-            Command::Key { command: KeyCommand::Create { user } } => {
+            Command::Key {
+                command: KeyCommand::Create { user },
+            } => {
                 let services = open_services(load_config(&self.common)?)?;
                 let key = services
                     .db
@@ -109,11 +113,14 @@ impl Cli {
                 println!("{key}");
                 Ok(())
             }
-            Command::User { command: UserCommand::Add { name, admin } } => {
+            Command::User {
+                command: UserCommand::Add { name, admin },
+            } => {
                 let role = if admin { Role::Admin } else { Role::User };
                 let services = open_services(load_config(&self.common)?)?;
-                let (_, password) =
-                    services.db.with_conn(|conn| Ok(auth::create_user(conn, &name, role)))??;
+                let (_, password) = services
+                    .db
+                    .with_conn(|conn| Ok(auth::create_user(conn, &name, role)))??;
                 println!("{password}");
                 Ok(())
             }
@@ -133,5 +140,7 @@ fn load_config(args: &CommonArgs) -> anyhow::Result<Config> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
-    app.run_until_stopped().await.context("the server stopped with an error")
+    app.run_until_stopped()
+        .await
+        .context("the server stopped with an error")
 }

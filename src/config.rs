@@ -123,7 +123,9 @@ impl TryFrom<ByteSizeInput> for ByteSize {
 /// Parses `"20 MB"`, `"512KB"`, `"1GB"` or a plain number of bytes.
 pub fn parse_byte_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: f64 = number
         .parse()
@@ -209,8 +211,15 @@ impl Config {
 
     /// Turns raw settings into a config, refusing contradictory or unusable values.
     pub fn validate(raw: RawConfig) -> Result<Self, ConfigError> {
-        let listen = raw.listen.parse().map_err(|_| ConfigError::Listen(raw.listen.clone()))?;
-        let public_url = raw.public_url.as_deref().map(validate_public_url).transpose()?;
+        let listen = raw
+            .listen
+            .parse()
+            .map_err(|_| ConfigError::Listen(raw.listen.clone()))?;
+        let public_url = raw
+            .public_url
+            .as_deref()
+            .map(validate_public_url)
+            .transpose()?;
         if raw.max_upload_size.0 == 0 {
             return Err(ConfigError::Zero("max_upload_size"));
         }
@@ -271,7 +280,12 @@ mod tests {
 
     #[test]
     fn sizes_are_read_in_decimal_units() {
-        let cases = [("20 MB", 20_000_000), ("512KB", 512_000), ("1GB", 1_000_000_000), ("42", 42)];
+        let cases = [
+            ("20 MB", 20_000_000),
+            ("512KB", 512_000),
+            ("1GB", 1_000_000_000),
+            ("42", 42),
+        ];
         for (text, bytes) in cases {
             assert_eq!(parse_byte_size(text), Ok(bytes), "{text}");
         }
@@ -292,14 +306,22 @@ mod tests {
 
     #[test]
     fn a_public_url_without_scheme_is_refused() {
-        let raw = RawConfig { public_url: Some("nas.local:8080".into()), ..RawConfig::default() };
-        assert!(matches!(Config::validate(raw), Err(ConfigError::PublicUrl(_))));
+        let raw = RawConfig {
+            public_url: Some("nas.local:8080".into()),
+            ..RawConfig::default()
+        };
+        assert!(matches!(
+            Config::validate(raw),
+            Err(ConfigError::PublicUrl(_))
+        ));
     }
 
     #[test]
     fn a_trailing_slash_on_the_public_url_is_dropped() {
-        let raw =
-            RawConfig { public_url: Some("http://nas.local:8080/".into()), ..RawConfig::default() };
+        let raw = RawConfig {
+            public_url: Some("http://nas.local:8080/".into()),
+            ..RawConfig::default()
+        };
         let config = Config::validate(raw).expect("valid");
         assert_eq!(config.public_url.as_deref(), Some("http://nas.local:8080"));
     }

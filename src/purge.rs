@@ -22,7 +22,9 @@ pub fn purge_expired(services: &Services) -> Result<usize, UploadError> {
     let mut removed = 0;
     loop {
         let now = unix_now();
-        let batch = services.db.with_conn(|conn| uploads::expired(conn, now, BATCH))?;
+        let batch = services
+            .db
+            .with_conn(|conn| uploads::expired(conn, now, BATCH))?;
         for record in &batch {
             if upload::remove(services, record)? {
                 removed += 1;

@@ -46,7 +46,10 @@ impl Application {
         let services = Arc::new(open_services(config)?);
         let listener = TcpListener::bind(services.config.listen)
             .with_context(|| format!("could not listen on {}", services.config.listen))?;
-        let port = listener.local_addr().context("reading the bound address")?.port();
+        let port = listener
+            .local_addr()
+            .context("reading the bound address")?
+            .port();
         let state = web::Data::new(AppState {
             services: Arc::clone(&services),
             fetcher: Fetcher::new(fetch_policy(&services.config))
@@ -55,7 +58,11 @@ impl Application {
         });
         let server = http_server(state, &services.config, listener)?;
         tracing::info!(address = %services.config.listen, port, "listening");
-        Ok(Self { port, server, services })
+        Ok(Self {
+            port,
+            server,
+            services,
+        })
     }
 
     /// The port the server is bound to (useful with port 0).
@@ -103,7 +110,12 @@ pub fn open_services(config: Config) -> anyhow::Result<Services> {
     if let Some(admin) = first_admin {
         announce_first_admin(&admin);
     }
-    Ok(Services { config, db, storage, ids })
+    Ok(Services {
+        config,
+        db,
+        storage,
+        ids,
+    })
 }
 
 /// The one time the first admin's secrets are shown: they are not stored in clear anywhere.
@@ -148,5 +160,8 @@ fn http_server(
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
-    Ok(server.listen(listener).context("starting the HTTP server")?.run())
+    Ok(server
+        .listen(listener)
+        .context("starting the HTTP server")?
+        .run())
 }

@@ -44,7 +44,11 @@ impl StorageError {
 
 fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StorageError {
     let path = path.to_path_buf();
-    move |source| StorageError::Io { action, path, source }
+    move |source| StorageError::Io {
+        action,
+        path,
+        source,
+    }
 }
 
 /// One file of an upload: the original (`suffix` None) or a variant (`th`, `md`).
@@ -63,7 +67,9 @@ pub struct Storage {
 impl Storage {
     /// Opens the tree under `data_dir`, creating it, and clears leftovers of interrupted writes.
     pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
-        let storage = Self { root: data_dir.to_path_buf() };
+        let storage = Self {
+            root: data_dir.to_path_buf(),
+        };
         let tmp = storage.root.join(TMP_DIR);
         fs::create_dir_all(storage.root.join(IMAGES_DIR))
             .map_err(io_error("create", &storage.root))?;
@@ -96,7 +102,12 @@ impl Storage {
             temps.0.push(self.write_temp(file.bytes)?);
         }
         let (name, claimed) = claim_names(&abs_dir, stem, files)?;
-        let set = StoredSet { paths: claimed, dir, name, is_committed: false };
+        let set = StoredSet {
+            paths: claimed,
+            dir,
+            name,
+            is_committed: false,
+        };
         // A temp file that was renamed is gone; dropping `temps` removes only the others.
         for (temp, target) in temps.0.iter().zip(&set.paths) {
             fs::rename(temp, target).map_err(io_error("move into place", target))?;
@@ -134,7 +145,9 @@ impl Storage {
     /// tries to leave the tree.
     pub fn resolve(&self, relative: &str) -> Option<PathBuf> {
         let relative = Path::new(relative);
-        let is_plain = relative.components().all(|part| matches!(part, Component::Normal(_)));
+        let is_plain = relative
+            .components()
+            .all(|part| matches!(part, Component::Normal(_)));
         is_plain.then(|| self.root.join(IMAGES_DIR).join(relative))
     }
 }
@@ -148,7 +161,10 @@ fn claim_names(
     for attempt in 0..NAME_ATTEMPTS {
         let name = match attempt {
             0 => stem.to_string(),
-            _ => format!("{stem}-{}", Alphanumeric.sample_string(&mut rand::thread_rng(), 6)),
+            _ => format!(
+                "{stem}-{}",
+                Alphanumeric.sample_string(&mut rand::thread_rng(), 6)
+            ),
         };
         let mut claimed = Vec::with_capacity(files.len());
         let mut is_taken = false;
@@ -189,7 +205,9 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StorageError> {
-    File::open(dir).and_then(|handle| handle.sync_all()).map_err(io_error("sync", dir))
+    File::open(dir)
+        .and_then(|handle| handle.sync_all())
+        .map_err(io_error("sync", dir))
 }
 
 fn remove_all(paths: &[PathBuf]) {
@@ -244,15 +262,29 @@ mod tests {
 
     fn files<'a>(bytes: &'a [u8]) -> Vec<FileToStore<'a>> {
         vec![
-            FileToStore { suffix: None, extension: "png", bytes },
-            FileToStore { suffix: Some("th"), extension: "jpg", bytes: b"thumb" },
+            FileToStore {
+                suffix: None,
+                extension: "png",
+                bytes,
+            },
+            FileToStore {
+                suffix: Some("th"),
+                extension: "jpg",
+                bytes: b"thumb",
+            },
         ]
     }
 
     fn names_in(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .expect("dir")
-            .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         names.sort();
         names
@@ -262,7 +294,9 @@ mod tests {
     fn a_committed_set_stays_under_the_date_folder() {
         let data = tempfile::tempdir().expect("tempdir");
         let storage = Storage::open(data.path()).expect("open");
-        let set = storage.store(day(), "cat", &files(b"original")).expect("store");
+        let set = storage
+            .store(day(), "cat", &files(b"original"))
+            .expect("store");
         assert_eq!(set.dir, "images/2026/12/03");
         assert_eq!(set.name, "cat");
         set.commit();
@@ -276,7 +310,11 @@ mod tests {
     fn a_dropped_set_leaves_no_file() {
         let data = tempfile::tempdir().expect("tempdir");
         let storage = Storage::open(data.path()).expect("open");
-        drop(storage.store(day(), "cat", &files(b"original")).expect("store"));
+        drop(
+            storage
+                .store(day(), "cat", &files(b"original"))
+                .expect("store"),
+        );
         assert!(names_in(&data.path().join("images/2026/12/03")).is_empty());
         assert!(names_in(&data.path().join(TMP_DIR)).is_empty());
     }
@@ -285,9 +323,18 @@ mod tests {
     fn a_taken_name_gets_a_random_suffix_and_keeps_the_first_file() {
         let data = tempfile::tempdir().expect("tempdir");
         let storage = Storage::open(data.path()).expect("open");
-        storage.store(day(), "cat", &files(b"first")).expect("store").commit();
-        let second = storage.store(day(), "cat", &files(b"second")).expect("store");
-        assert!(second.name.starts_with("cat-") && second.name.len() == 10, "{}", second.name);
+        storage
+            .store(day(), "cat", &files(b"first"))
+            .expect("store")
+            .commit();
+        let second = storage
+            .store(day(), "cat", &files(b"second"))
+            .expect("store");
+        assert!(
+            second.name.starts_with("cat-") && second.name.len() == 10,
+            "{}",
+            second.name
+        );
         second.commit();
         let dir = data.path().join("images/2026/12/03");
         assert_eq!(fs::read(dir.join("cat.png")).expect("read"), b"first");
@@ -308,6 +355,8 @@ mod tests {
     fn removing_missing_files_is_not_an_error() {
         let data = tempfile::tempdir().expect("tempdir");
         let storage = Storage::open(data.path()).expect("open");
-        storage.remove("images/2026/12/03", &["gone.png".to_string()]).expect("remove");
+        storage
+            .remove("images/2026/12/03", &["gone.png".to_string()])
+            .expect("remove");
     }
 }

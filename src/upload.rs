@@ -100,7 +100,13 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
     let source_md5 = hex::encode(Md5::digest(&input.bytes));
     reject_duplicate(services, &source_md5, input.uploader_ip.as_deref(), None)?;
 
-    let UploadInput { bytes, client_file_name, options, owner, uploader_ip } = input;
+    let UploadInput {
+        bytes,
+        client_file_name,
+        options,
+        owner,
+        uploader_ip,
+    } = input;
     let processed = imaging::process(bytes, &image_options(&services.config, &options))?;
     let now = Utc::now();
     let stem = filename::sanitize_stem(client_file_name.as_deref().unwrap_or("image"));
@@ -124,7 +130,10 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
         medium: processed.medium.as_ref().map(variant_record),
         title: pick_title(&options, client_file_name.as_deref(), &processed),
         original_filename: client_file_name.unwrap_or_default(),
-        description: options.description.clone().or(processed.metadata.description.clone()),
+        description: options
+            .description
+            .clone()
+            .or(processed.metadata.description.clone()),
         tags: options.tags.clone(),
         is_nsfw: options.is_nsfw,
         md5: processed.md5.clone(),
@@ -135,7 +144,9 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
         date_local: String::new(),
         date_gmt: String::new(),
         created_at: now.timestamp(),
-        expires_at: options.expiration.map(|exp| exp.expires_at(now).timestamp()),
+        expires_at: options
+            .expiration
+            .map(|exp| exp.expires_at(now).timestamp()),
         delete_hash: hash_delete_secret(&delete_secret),
         uploader_ip,
         views: 0,
@@ -143,13 +154,19 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
     };
     let wants_file_date = options.use_file_date && owner.role == Role::Admin;
     let shown_date = shown_date(wants_file_date, &processed, now);
-    record.date_local = shown_date.with_timezone(&Local).format(DATE_FORMAT).to_string();
+    record.date_local = shown_date
+        .with_timezone(&Local)
+        .format(DATE_FORMAT)
+        .to_string();
     record.date_gmt = shown_date.format(DATE_FORMAT).to_string();
 
     record.id = insert_row(services, &record)?;
     stored.commit();
     tracing::info!(id = record.id, size = record.size, mime = %record.mime, "stored upload");
-    Ok(Uploaded { record, delete_secret })
+    Ok(Uploaded {
+        record,
+        delete_secret,
+    })
 }
 
 fn image_options(config: &Config, options: &UploadOptions) -> imaging::Options {
@@ -210,9 +227,12 @@ fn reject_duplicate(
 fn insert_row(services: &Services, record: &UploadRecord) -> Result<i64, UploadError> {
     services.db.with_conn(|conn| {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Err(err) =
-            reject_duplicate(services, &record.source_md5, record.uploader_ip.as_deref(), Some(&tx))
-        {
+        if let Err(err) = reject_duplicate(
+            services,
+            &record.source_md5,
+            record.uploader_ip.as_deref(),
+            Some(&tx),
+        ) {
             return Ok(Err(err));
         }
         let id = uploads::insert(&tx, record)?;
@@ -233,7 +253,11 @@ fn files_to_store(processed: &Processed) -> Vec<FileToStore<'_>> {
 }
 
 fn file_to_store<'a>(suffix: Option<&'static str>, encoded: &'a Encoded) -> FileToStore<'a> {
-    FileToStore { suffix, extension: encoded.format.extension(), bytes: &encoded.bytes }
+    FileToStore {
+        suffix,
+        extension: encoded.format.extension(),
+        bytes: &encoded.bytes,
+    }
 }
 
 fn variant_record(encoded: &Encoded) -> VariantRecord {
@@ -251,25 +275,39 @@ fn pick_title(
     processed: &Processed,
 ) -> Option<String> {
     let from_name = || client_file_name.and_then(filename::title_from_filename);
-    options.title.clone().or_else(|| processed.metadata.title.clone()).or_else(from_name)
+    options
+        .title
+        .clone()
+        .or_else(|| processed.metadata.title.clone())
+        .or_else(from_name)
 }
 
 /// The upload's shown date: now, or for admins who ask, when the photo was taken. A taken
 /// time without a UTC offset is read as the server's local time.
 fn shown_date(wants_file_date: bool, processed: &Processed, now: DateTime<Utc>) -> DateTime<Utc> {
-    let taken = processed.metadata.date_taken.as_ref().filter(|_| wants_file_date);
+    let taken = processed
+        .metadata
+        .date_taken
+        .as_ref()
+        .filter(|_| wants_file_date);
     let Some(taken) = taken else {
         return now;
     };
     let utc = match taken.offset {
-        Some(offset) => offset.from_local_datetime(&taken.local).single().map(|t| t.to_utc()),
+        Some(offset) => offset
+            .from_local_datetime(&taken.local)
+            .single()
+            .map(|t| t.to_utc()),
         None => local_to_utc(&taken.local),
     };
     utc.unwrap_or(now)
 }
 
 fn local_to_utc(local: &NaiveDateTime) -> Option<DateTime<Utc>> {
-    Local.from_local_datetime(local).earliest().map(|t| t.to_utc())
+    Local
+        .from_local_datetime(local)
+        .earliest()
+        .map(|t| t.to_utc())
 }
 
 /// 48 hex characters, as in Chevereto's delete links.
@@ -287,7 +325,11 @@ pub fn hash_delete_secret(secret: &str) -> Vec<u8> {
 /// Removes an upload: the row first, so its URLs stop working at once, then its files.
 /// Returns false when the row was already gone.
 pub fn remove(services: &Services, record: &UploadRecord) -> Result<bool, UploadError> {
-    let existed = services.db.with_conn(|conn| uploads::delete(conn, record.id))?;
-    services.storage.remove(&record.storage_dir, &record.file_names())?;
+    let existed = services
+        .db
+        .with_conn(|conn| uploads::delete(conn, record.id))?;
+    services
+        .storage
+        .remove(&record.storage_dir, &record.file_names())?;
     Ok(existed)
 }

@@ -28,7 +28,11 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 
     /// A parameter has a value the API cannot use.
@@ -43,7 +47,11 @@ impl ApiError {
 
     /// No key was sent.
     pub fn missing_key() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, 100, "Missing API key: send it in the X-API-Key header")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            100,
+            "Missing API key: send it in the X-API-Key header",
+        )
     }
 
     /// The key is not one this server issued.
@@ -53,7 +61,11 @@ impl ApiError {
 
     /// The key was revoked or its account disabled.
     pub fn revoked_key() -> Self {
-        Self::new(StatusCode::FORBIDDEN, 100, "This API key was revoked or its account is disabled")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            100,
+            "This API key was revoked or its account is disabled",
+        )
     }
 
     /// The upload is over the size limit.
@@ -65,7 +77,11 @@ impl ApiError {
     /// A fault on our side; the details are logged, not sent.
     pub fn internal(context: &str, err: &dyn std::error::Error) -> Self {
         tracing::error!(error = %error_chain(err), "{context}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, 500, "Internal server error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            500,
+            "Internal server error",
+        )
     }
 
     /// The answer in the format the client asked for.
@@ -76,9 +92,9 @@ impl ApiError {
         }
         match format {
             ResponseFormat::Json => response.json(self.body()),
-            ResponseFormat::Txt | ResponseFormat::Redirect => {
-                response.content_type("text/plain; charset=utf-8").body(self.message.clone())
-            }
+            ResponseFormat::Txt | ResponseFormat::Redirect => response
+                .content_type("text/plain; charset=utf-8")
+                .body(self.message.clone()),
         }
     }
 
@@ -135,11 +151,9 @@ impl From<ImagingError> for ApiError {
                 610,
                 "Invalid or unsupported file type: upload a JPEG, PNG, GIF, WebP or BMP image",
             ),
-            ImagingError::TooManyPixels { .. } => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                400,
-                err.to_string(),
-            ),
+            ImagingError::TooManyPixels { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, 400, err.to_string())
+            }
             ImagingError::Corrupt(_) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 610,
@@ -192,7 +206,10 @@ mod tests {
 
     #[test]
     fn the_size_limit_reads_like_chevereto() {
-        assert_eq!(ApiError::too_big(20_000_000).message, "File too big - max 20 MB");
+        assert_eq!(
+            ApiError::too_big(20_000_000).message,
+            "File too big - max 20 MB"
+        );
         assert_eq!(format_limit(1_500_000), "1.5 MB");
     }
 

@@ -27,7 +27,10 @@ pub struct FormLimits {
 impl FormLimits {
     /// Limits for uploads of at most `max_file_bytes`.
     pub fn for_upload_size(max_file_bytes: u64) -> Self {
-        Self { max_file_bytes, max_field_bytes: 64 * 1024 }
+        Self {
+            max_file_bytes,
+            max_field_bytes: 64 * 1024,
+        }
     }
 
     /// A text source may hold the file in base64, a third larger, plus line breaks.
@@ -61,7 +64,10 @@ pub struct RequestFields {
 impl RequestFields {
     /// A parameter from the body, else from the query string.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.body.get(name).or_else(|| self.query.get(name)).map(String::as_str)
+        self.body
+            .get(name)
+            .or_else(|| self.query.get(name))
+            .map(String::as_str)
     }
 }
 
@@ -82,7 +88,10 @@ pub async fn read_fields(
     payload: web::Payload,
     limits: FormLimits,
 ) -> Result<RequestFields, FormError> {
-    let mut fields = RequestFields { query: parse_urlencoded(req.query_string()), ..Default::default() };
+    let mut fields = RequestFields {
+        query: parse_urlencoded(req.query_string()),
+        ..Default::default()
+    };
     if declared_length(req).is_some_and(|length| length > limits.max_body_bytes()) {
         return Err(FormError::TooLarge);
     }
@@ -107,7 +116,9 @@ fn declared_length(req: &HttpRequest) -> Option<u64> {
 }
 
 fn parse_urlencoded(text: &str) -> HashMap<String, String> {
-    url::form_urlencoded::parse(text.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(text.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 async fn read_capped(mut payload: web::Payload, max_bytes: u64) -> Result<Vec<u8>, FormError> {
@@ -165,9 +176,17 @@ async fn read_multipart(
             return Err(FormError::TooLarge);
         }
         match (source_field, is_file) {
-            (Some(field), true) => fields.file = Some(FilePart { field, bytes, file_name }),
+            (Some(field), true) => {
+                fields.file = Some(FilePart {
+                    field,
+                    bytes,
+                    file_name,
+                })
+            }
             _ => {
-                fields.body.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+                fields
+                    .body
+                    .insert(name, String::from_utf8_lossy(&bytes).into_owned());
             }
         }
     }
@@ -175,9 +194,10 @@ async fn read_multipart(
 }
 
 /// A source part is a file when it names a file or its bytes are not text. Some clients send
-/// the file without a file name; base64 and URLs are always valid UTF-8.
+/// the file without a file name; base64 and URLs are always valid UTF-8 and never hold a NUL,
+/// while a small dark BMP can be valid UTF-8 but always has NULs in its header.
 fn is_file_part(has_file_name: bool, bytes: &[u8]) -> bool {
-    has_file_name || std::str::from_utf8(bytes).is_err()
+    has_file_name || std::str::from_utf8(bytes).is_err() || bytes.contains(&0)
 }
 
 /// Reads one part up to `cap` bytes; the flag says whether the part went past it.

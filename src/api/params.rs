@@ -44,7 +44,10 @@ impl ResponseFormat {
 #[derive(Debug)]
 pub enum Source {
     /// Bytes that came with the request (file part or base64), with the client's file name.
-    Bytes { bytes: Vec<u8>, file_name: Option<String> },
+    Bytes {
+        bytes: Vec<u8>,
+        file_name: Option<String>,
+    },
     /// A URL for the server to fetch.
     Url(url::Url),
 }
@@ -59,19 +62,29 @@ pub struct SourceParam {
 pub fn source(fields: &mut RequestFields) -> Result<SourceParam, ApiError> {
     if let Some(file) = fields.file.take() {
         let is_imgbb = file.field == "image";
-        let source = Source::Bytes { bytes: file.bytes, file_name: file.file_name };
+        let source = Source::Bytes {
+            bytes: file.bytes,
+            file_name: file.file_name,
+        };
         return Ok(SourceParam { source, is_imgbb });
     }
-    let Some((field, text)) =
-        SOURCE_FIELDS.into_iter().find_map(|name| fields.get(name).map(|text| (name, text)))
+    let Some((field, text)) = SOURCE_FIELDS
+        .into_iter()
+        .find_map(|name| fields.get(name).map(|text| (name, text)))
     else {
         return Err(ApiError::empty_source());
     };
     let source = match classify_text_source(text).map_err(ApiError::from)? {
         TextSource::Url(url) => Source::Url(url),
-        TextSource::Bytes(bytes) => Source::Bytes { bytes, file_name: None },
+        TextSource::Bytes(bytes) => Source::Bytes {
+            bytes,
+            file_name: None,
+        },
     };
-    Ok(SourceParam { source, is_imgbb: field == "image" })
+    Ok(SourceParam {
+        source,
+        is_imgbb: field == "image",
+    })
 }
 
 /// Reads every optional parameter.
@@ -98,13 +111,19 @@ pub fn options(fields: &RequestFields, ids: &IdCodec) -> Result<UploadOptions, A
 /// A trimmed text parameter, cut to `max_chars`; empty means absent.
 fn text(fields: &RequestFields, name: &str, max_chars: usize) -> Option<String> {
     let value = fields.get(name)?.trim();
-    let value: String = value.chars().filter(|c| !c.is_control() || *c == '\n').collect();
+    let value: String = value
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect();
     let value: String = value.chars().take(max_chars).collect();
     (!value.is_empty()).then_some(value)
 }
 
 fn present<'a>(fields: &'a RequestFields, name: &str) -> Option<&'a str> {
-    fields.get(name).map(str::trim).filter(|value| !value.is_empty())
+    fields
+        .get(name)
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
 }
 
 fn album_id(fields: &RequestFields, ids: &IdCodec) -> Result<Option<i64>, ApiError> {
@@ -112,7 +131,8 @@ fn album_id(fields: &RequestFields, ids: &IdCodec) -> Result<Option<i64>, ApiErr
         return Ok(None);
     };
     let id = ids.decode(raw).and_then(|id| i64::try_from(id).ok());
-    id.map(Some).ok_or_else(|| ApiError::invalid(format!("Album {raw:?} not found")))
+    id.map(Some)
+        .ok_or_else(|| ApiError::invalid(format!("Album {raw:?} not found")))
 }
 
 fn category_id(fields: &RequestFields) -> Result<Option<i64>, ApiError> {
@@ -121,7 +141,9 @@ fn category_id(fields: &RequestFields) -> Result<Option<i64>, ApiError> {
     };
     match raw.parse::<i64>() {
         Ok(id) if id > 0 => Ok(Some(id)),
-        _ => Err(ApiError::invalid(format!("Invalid category_id {raw:?}: use a category number"))),
+        _ => Err(ApiError::invalid(format!(
+            "Invalid category_id {raw:?}: use a category number"
+        ))),
     }
 }
 
@@ -141,6 +163,8 @@ fn flag(fields: &RequestFields, name: &str) -> Result<bool, ApiError> {
     match present(fields, name) {
         None | Some("0") | Some("false") => Ok(false),
         Some("1") | Some("true") => Ok(true),
-        Some(other) => Err(ApiError::invalid(format!("Invalid {name} {other:?}: use 0 or 1"))),
+        Some(other) => Err(ApiError::invalid(format!(
+            "Invalid {name} {other:?}: use 0 or 1"
+        ))),
     }
 }

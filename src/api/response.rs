@@ -24,7 +24,10 @@ pub fn success_body(
     let mut image = image_object(record, links, delete_secret);
     let mut body = Map::new();
     body.insert("status_code".into(), json!(200));
-    body.insert("success".into(), json!({ "message": "image uploaded", "code": 200 }));
+    body.insert(
+        "success".into(),
+        json!({ "message": "image uploaded", "code": 200 }),
+    );
     if is_imgbb {
         image.insert("id".into(), json!(links.id(record)));
         body.insert("data".into(), Value::Object(image));
@@ -36,11 +39,18 @@ pub fn success_body(
     Value::Object(body)
 }
 
-fn image_object(record: &UploadRecord, links: &Links<'_>, delete_secret: &str) -> Map<String, Value> {
+fn image_object(
+    record: &UploadRecord,
+    links: &Links<'_>,
+    delete_secret: &str,
+) -> Map<String, Value> {
     let mut image = stored_fields(record);
     image.extend(derived_fields(record, links));
     image.extend(display_fields(record, links));
-    image.insert("delete_url".into(), json!(links.delete(record, delete_secret)));
+    image.insert(
+        "delete_url".into(),
+        json!(links.delete(record, delete_secret)),
+    );
     image
 }
 
@@ -116,7 +126,11 @@ fn derived_fields(record: &UploadRecord, links: &Links<'_>) -> Map<String, Value
 /// What a page shows: the display image and the labels.
 fn display_fields(record: &UploadRecord, links: &Links<'_>) -> Map<String, Value> {
     let (display_url, display_width, display_height) = match &record.medium {
-        Some(medium) => (links.file(record, Some("md"), &medium.extension), medium.width, medium.height),
+        Some(medium) => (
+            links.file(record, Some("md"), &medium.extension),
+            medium.width,
+            medium.height,
+        ),
         None => (links.original(record), record.width, record.height),
     };
     let title = record.title.clone().unwrap_or_default();
@@ -209,7 +223,12 @@ mod tests {
 
     #[test]
     fn sizes_are_formatted_like_chevereto() {
-        let cases = [(296_362, "296.4 KB"), (3_011_299, "3 MB"), (999, "999 B"), (1000, "1 KB")];
+        let cases = [
+            (296_362, "296.4 KB"),
+            (3_011_299, "3 MB"),
+            (999, "999 B"),
+            (1000, "1 KB"),
+        ];
         for (bytes, text) in cases {
             assert_eq!(format_bytes(bytes), text);
         }

@@ -46,7 +46,9 @@ pub async fn upload(
 /// The format for errors found before the body could be read: from the query string only.
 fn format_from_query(req: &HttpRequest) -> ResponseFormat {
     let fields = RequestFields {
-        query: url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect(),
+        query: url::form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .collect(),
         ..RequestFields::default()
     };
     ResponseFormat::from_fields(&fields).unwrap_or(ResponseFormat::Json)
@@ -64,8 +66,11 @@ async fn handle(
         Source::Bytes { bytes, file_name } => (bytes, file_name),
         Source::Url(url) => {
             let max_bytes = state.services.config.max_upload_bytes;
-            let fetched =
-                state.fetcher.fetch(&url).await.map_err(|err| from_fetch(err, max_bytes))?;
+            let fetched = state
+                .fetcher
+                .fetch(&url)
+                .await
+                .map_err(|err| from_fetch(err, max_bytes))?;
             (fetched.bytes, fetched.file_name)
         }
     };
@@ -104,7 +109,10 @@ async fn authenticate(
     state: &AppState,
     fields: &RequestFields,
 ) -> Result<UserRecord, ApiError> {
-    let from_header = req.headers().get("x-api-key").and_then(|value| value.to_str().ok());
+    let from_header = req
+        .headers()
+        .get("x-api-key")
+        .and_then(|value| value.to_str().ok());
     let key = from_header
         .or_else(|| fields.get("key"))
         .map(str::trim)
@@ -113,7 +121,9 @@ async fn authenticate(
         .to_string();
     let services = Arc::clone(&state.services);
     let checked = web::block(move || {
-        services.db.with_conn(|conn| auth::verify_api_key(conn, &services.ids, &key))
+        services
+            .db
+            .with_conn(|conn| auth::verify_api_key(conn, &services.ids, &key))
     })
     .await
     .map_err(|err| ApiError::internal("the key check task failed", &err))?

@@ -7,7 +7,9 @@ use super::DbError;
 /// Reads a value.
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, DbError> {
     let value = conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| row.get(0))
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+            row.get(0)
+        })
         .optional()?;
     Ok(value)
 }
@@ -23,6 +25,9 @@ pub fn get_or_insert(
     }
     let value = make();
     // OR IGNORE: a concurrent start-up may have won the race; the SELECT below returns the winner.
-    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+        params![key, value],
+    )?;
     get(conn, key)?.ok_or_else(|| DbError::Corrupt(format!("meta key {key} vanished")))
 }

@@ -120,15 +120,20 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("memory db");
         migrate(&mut conn).expect("first migration");
         migrate(&mut conn).expect("second migration");
-        let version: i64 =
-            conn.query_row("PRAGMA user_version", [], |row| row.get(0)).expect("version");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .expect("version");
         assert_eq!(version, MIGRATIONS.len() as i64);
     }
 
     #[test]
     fn a_newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().expect("memory db");
-        conn.pragma_update(None, "user_version", 99).expect("set version");
-        assert!(matches!(migrate(&mut conn), Err(DbError::SchemaTooNew { found: 99, .. })));
+        conn.pragma_update(None, "user_version", 99)
+            .expect("set version");
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(DbError::SchemaTooNew { found: 99, .. })
+        ));
     }
 }

@@ -4,8 +4,8 @@
 //! kept in a small pool so that concurrent requests do not queue behind one handle; SQLite in
 //! WAL mode lets readers proceed while one writer commits.
 
-mod migrations;
 pub mod meta;
+mod migrations;
 pub mod uploads;
 pub mod users;
 
@@ -39,7 +39,10 @@ impl Db {
     /// Opens (creating if needed) the database in `data_dir` and migrates it to the current
     /// schema.
     pub fn open(data_dir: &Path) -> Result<Self, DbError> {
-        let db = Self { path: data_dir.join(DB_FILE), idle: Mutex::new(Vec::new()) };
+        let db = Self {
+            path: data_dir.join(DB_FILE),
+            idle: Mutex::new(Vec::new()),
+        };
         db.with_conn(migrations::migrate)?;
         Ok(db)
     }

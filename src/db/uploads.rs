@@ -203,7 +203,11 @@ pub fn count(conn: &Connection) -> Result<u64, DbError> {
 /// Whether album `album_id` exists and belongs to `user_id`.
 pub fn album_belongs_to(conn: &Connection, album_id: i64, user_id: i64) -> Result<bool, DbError> {
     let owner: Option<Option<i64>> = conn
-        .query_row("SELECT user_id FROM albums WHERE id = ?1", [album_id], |row| row.get(0))
+        .query_row(
+            "SELECT user_id FROM albums WHERE id = ?1",
+            [album_id],
+            |row| row.get(0),
+        )
         .optional()?;
     Ok(owner.flatten() == Some(user_id))
 }
@@ -211,7 +215,9 @@ pub fn album_belongs_to(conn: &Connection, album_id: i64, user_id: i64) -> Resul
 /// Whether category `id` exists.
 pub fn category_exists(conn: &Connection, id: i64) -> Result<bool, DbError> {
     let found: Option<i64> = conn
-        .query_row("SELECT id FROM categories WHERE id = ?1", [id], |row| row.get(0))
+        .query_row("SELECT id FROM categories WHERE id = ?1", [id], |row| {
+            row.get(0)
+        })
         .optional()?;
     Ok(found.is_some())
 }

@@ -34,7 +34,11 @@ fn serve_file(req: &HttpRequest, path: &str) -> HttpResponse {
         Some(IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(&etag)),
         None => false,
     };
-    let mut response = HttpResponse::build(if is_fresh { StatusCode::NOT_MODIFIED } else { StatusCode::OK });
+    let mut response = HttpResponse::build(if is_fresh {
+        StatusCode::NOT_MODIFIED
+    } else {
+        StatusCode::OK
+    });
     response
         .insert_header(header::ETag(etag))
         .insert_header((header::CACHE_CONTROL, "no-cache"))

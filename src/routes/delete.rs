@@ -46,7 +46,12 @@ pub async fn confirm(
         title = text(&title),
         viewer = attr(&links.viewer(&record)),
     );
-    html::page(StatusCode::OK, "Delete image", "<meta name=\"robots\" content=\"noindex\">\n", &body)
+    html::page(
+        StatusCode::OK,
+        "Delete image",
+        "<meta name=\"robots\" content=\"noindex\">\n",
+        &body,
+    )
 }
 
 /// `POST` (from the page): deletes, then shows a "deleted" page.
@@ -80,7 +85,10 @@ pub async fn delete_from_script(
     }
 }
 
-async fn delete(state: &AppState, (encoded_id, secret): (String, String)) -> Result<(), HttpResponse> {
+async fn delete(
+    state: &AppState,
+    (encoded_id, secret): (String, String),
+) -> Result<(), HttpResponse> {
     let record = authorised(state, &encoded_id, &secret).await?;
     let services = Arc::clone(&state.services);
     let id = record.id;
@@ -100,7 +108,9 @@ async fn authorised(
     encoded_id: &str,
     secret: &str,
 ) -> Result<UploadRecord, HttpResponse> {
-    let record = find_live(state, encoded_id).await?.ok_or_else(html::not_found)?;
+    let record = find_live(state, encoded_id)
+        .await?
+        .ok_or_else(html::not_found)?;
     let is_match: bool = hash_delete_secret(secret).ct_eq(&record.delete_hash).into();
     if is_match {
         Ok(record)

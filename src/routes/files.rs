@@ -30,7 +30,9 @@ pub async fn serve(
     let services = Arc::clone(&state.services);
     let (dir_key, name_key) = (format!("{IMAGES_DIR}/{dir}"), file_name.to_string());
     let found = web::block(move || {
-        services.db.with_conn(|conn| uploads::get_by_file(conn, &dir_key, &name_key))
+        services
+            .db
+            .with_conn(|conn| uploads::get_by_file(conn, &dir_key, &name_key))
     })
     .await;
     let record = match found {
@@ -46,7 +48,9 @@ pub async fn serve(
     let Some(full_path) = state.services.storage.resolve(&relative) else {
         return not_found();
     };
-    let max_age = record.expires_at.map_or(MAX_CACHE_SECS, |at| (at - now).min(MAX_CACHE_SECS));
+    let max_age = record
+        .expires_at
+        .map_or(MAX_CACHE_SECS, |at| (at - now).min(MAX_CACHE_SECS));
     match NamedFile::open_async(&full_path).await {
         Ok(file) => file_response(file, &req, file_name, max_age),
         Err(_) => not_found(),
@@ -58,11 +62,18 @@ fn split_path(relative: &str) -> Option<(&str, &str)> {
     let (dir, file_name) = relative.rsplit_once('/')?;
     let has_stem = !file_name.starts_with('.') && !file_name.is_empty();
     let is_date_dir = dir.split('/').count() == 3
-        && dir.split('/').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+        && dir
+            .split('/')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
     (has_stem && is_date_dir).then_some((dir, file_name))
 }
 
-fn file_response(file: NamedFile, req: &HttpRequest, file_name: &str, max_age: i64) -> HttpResponse {
+fn file_response(
+    file: NamedFile,
+    req: &HttpRequest,
+    file_name: &str,
+    max_age: i64,
+) -> HttpResponse {
     let content_type = match file_name.rsplit('.').next() {
         Some("jpg") | Some("jpeg") => "image/jpeg",
         Some("png") => "image/png",
@@ -75,8 +86,14 @@ fn file_response(file: NamedFile, req: &HttpRequest, file_name: &str, max_age: i
         .disable_content_disposition()
         .into_response(req);
     let headers = response.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
-    let cache = CacheControl(vec![CacheDirective::Public, CacheDirective::MaxAge(max_age as u32)]);
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    let cache = CacheControl(vec![
+        CacheDirective::Public,
+        CacheDirective::MaxAge(max_age as u32),
+    ]);
     if let Ok(value) = cache.to_string().parse() {
         headers.insert(header::CACHE_CONTROL, value);
     }
@@ -88,12 +105,16 @@ fn mime_octet() -> actix_web::mime::Mime {
 }
 
 fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().insert_header(ContentType::plaintext()).body("Not found")
+    HttpResponse::NotFound()
+        .insert_header(ContentType::plaintext())
+        .body("Not found")
 }
 
 fn server_error(err: &dyn std::error::Error) -> HttpResponse {
     tracing::error!(error = %crate::telemetry::error_chain(err), "serving a file failed");
-    HttpResponse::InternalServerError().insert_header(ContentType::plaintext()).body("Server error")
+    HttpResponse::InternalServerError()
+        .insert_header(ContentType::plaintext())
+        .body("Server error")
 }
 
 #[cfg(test)]
@@ -106,7 +127,13 @@ mod tests {
             split_path("2026/12/03/cat-x1.th.jpg"),
             Some(("2026/12/03", "cat-x1.th.jpg"))
         );
-        for bad in ["cat.jpg", "2026/12/cat.jpg", "2026/12/03/.jpg", "a/b/c/cat.jpg", "2026//03/x.png"] {
+        for bad in [
+            "cat.jpg",
+            "2026/12/cat.jpg",
+            "2026/12/03/.jpg",
+            "a/b/c/cat.jpg",
+            "2026//03/x.png",
+        ] {
             assert_eq!(split_path(bad), None, "{bad}");
         }
     }

@@ -12,7 +12,10 @@ use crate::startup::AppState;
 pub async fn check(state: web::Data<AppState>) -> HttpResponse {
     let services = Arc::clone(&state.services);
     let result = web::block(move || {
-        let uploads = services.db.with_conn(|conn| uploads::count(conn)).map_err(|_| "database")?;
+        let uploads = services
+            .db
+            .with_conn(|conn| uploads::count(conn))
+            .map_err(|_| "database")?;
         let probe = services.storage.root().join("tmp").join(".healthz");
         std::fs::write(&probe, b"ok").map_err(|_| "data directory not writable")?;
         let _ = std::fs::remove_file(&probe);

@@ -19,10 +19,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/1/upload", upload())
         .route("/api/1/upload/", upload())
         .route("/images/{path:.+}", web::get().to(files::serve))
-        .route("/image/{id}/delete/{secret}", web::get().to(delete::confirm))
-        .route("/image/{id}/delete/{secret}", web::post().to(delete::delete_from_page))
-        .route("/image/{id}/delete/{secret}", web::delete().to(delete::delete_from_script))
+        .route("/images/{path:.+}", web::head().to(files::serve))
+        .route(
+            "/image/{id}/delete/{secret}",
+            web::get().to(delete::confirm),
+        )
+        .route(
+            "/image/{id}/delete/{secret}",
+            web::post().to(delete::delete_from_page),
+        )
+        .route(
+            "/image/{id}/delete/{secret}",
+            web::delete().to(delete::delete_from_script),
+        )
         .route("/image/{slug_id}", web::get().to(viewer::show))
+        .route("/image/{slug_id}", web::head().to(viewer::show))
         .route("/healthz", web::get().to(health::check))
         .route("/", web::get().to(assets::index))
         .route("/static/{path:.+}", web::get().to(assets::serve))
@@ -44,8 +55,18 @@ pub fn base_url(req: &HttpRequest, config: &Config) -> String {
     if let Some(url) = &config.public_url {
         return url.clone();
     }
-    let header_value = |name: &str| req.headers().get(name).and_then(|value| value.to_str().ok());
-    let forwarded = |name: &str| if config.trust_proxy { header_value(name) } else { None };
+    let header_value = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    let forwarded = |name: &str| {
+        if config.trust_proxy {
+            header_value(name)
+        } else {
+            None
+        }
+    };
     let scheme = match forwarded("x-forwarded-proto").map(|value| value.trim()) {
         Some("https") => "https",
         _ => "http",
@@ -63,7 +84,9 @@ pub fn base_url(req: &HttpRequest, config: &Config) -> String {
 fn is_plain_host(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= 255
-        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::db::uploads::{self, UploadRecord};
 use crate::db::unix_now;
+use crate::db::uploads::{self, UploadRecord};
 use crate::links::Links;
 use crate::startup::AppState;
 
@@ -18,8 +18,15 @@ use super::base_url;
 use super::html::{self, attr, text};
 
 /// Looks up a live (stored, not expired) upload by its public id.
-pub async fn find_live(state: &AppState, encoded_id: &str) -> Result<Option<UploadRecord>, HttpResponse> {
-    let Some(id) = state.services.ids.decode(encoded_id).and_then(|id| i64::try_from(id).ok())
+pub async fn find_live(
+    state: &AppState,
+    encoded_id: &str,
+) -> Result<Option<UploadRecord>, HttpResponse> {
+    let Some(id) = state
+        .services
+        .ids
+        .decode(encoded_id)
+        .and_then(|id| i64::try_from(id).ok())
     else {
         return Ok(None);
     };
@@ -87,8 +94,14 @@ fn render(record: &UploadRecord, links: &Links<'_>) -> HttpResponse {
         alt = attr(&title),
         original = attr(&links.original(record)),
         shown = attr(&shown_url),
-        w = record.medium.as_ref().map_or(record.width, |medium| medium.width),
-        h = record.medium.as_ref().map_or(record.height, |medium| medium.height),
+        w = record
+            .medium
+            .as_ref()
+            .map_or(record.width, |medium| medium.width),
+        h = record
+            .medium
+            .as_ref()
+            .map_or(record.height, |medium| medium.height),
         width = record.width,
         height = record.height,
         size = crate::api::response::format_bytes(record.size),

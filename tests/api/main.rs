@@ -1,0 +1,21 @@
+//! HTTP tests of sajin: each starts the real server on a loopback port over a temporary data
+//! directory and talks to it as a client would. One test binary, one module per area.
+
+mod api_keys;
+mod connections;
+mod delete_links;
+mod duplicates;
+mod expiry;
+mod file_serving;
+mod helpers;
+mod image_formats;
+mod persistence;
+mod photo_metadata;
+mod public_urls;
+mod response_formats;
+mod size_limits;
+mod storage_layout;
+mod upload_parameters;
+mod upload_response;
+mod upload_sources;
+mod viewer;
