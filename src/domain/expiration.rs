@@ -1,9 +1,13 @@
 //! When an upload expires: parsing the ISO 8601 duration a client sends and clamping it to
-//! the range Chevereto allows, 5 minutes to 1 year.
+//! one minute to one year.
 //!
-//! The parser is written here rather than taken from the `iso8601` crate because that crate
-//! reads each number as a `u32`, so `P99999999999Y` fails instead of clamping to a year, and
-//! it accepts an empty time part (`PT`) as a zero duration.
+//! Chevereto's shortest choice is 5 minutes, but clients send `PT1M` and expect the upload to
+//! be gone a minute later, so anything from one minute up is honoured as asked.
+//!
+//! The grammar is parsed here rather than by the `iso8601` crate, because that crate changes
+//! what a client asked for without saying so: `P1W2D` comes back as one week, `PT0.5H` as
+//! zero, `P1DT` is accepted, and a number past `u32` fails instead of clamping to a year. The
+//! tests check this parser against the crate wherever the crate reads the input faithfully.
 
 use chrono::{DateTime, Days, Months, TimeDelta, Utc};
 use thiserror::Error;
@@ -35,7 +39,7 @@ pub const CHOICES: &[(&str, &str)] = &[
     ("P1Y", "1 year"),
 ];
 
-const MIN_SECONDS: u64 = 5 * 60;
+const MIN_SECONDS: u64 = 60;
 const MAX_MONTHS: u32 = 12;
 const SECONDS_PER_DAY: u64 = 24 * 60 * 60;
 
@@ -55,7 +59,7 @@ const ECHO_LIMIT: usize = 40;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(
     "Invalid expiration \"{0}\": use an ISO 8601 duration such as PT5M, P3D or P1W \
-     (5 minutes to 1 year)"
+     (1 minute to 1 year)"
 )]
 pub struct ExpirationError(String);
 
@@ -69,7 +73,7 @@ pub struct Expiration {
 }
 
 impl Expiration {
-    /// The moment an upload made at `now` expires, clamped to 5 minutes and 1 year after
+    /// The moment an upload made at `now` expires, clamped to 1 minute and 1 year after
     /// `now`.
     pub fn expires_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         let earliest = now + TimeDelta::seconds(MIN_SECONDS as i64);
@@ -253,6 +257,8 @@ mod tests {
         let hour = TimeDelta::hours(1);
         let day = TimeDelta::days(1);
         let cases: &[(&str, TimeDelta)] = &[
+            ("PT1M", minute),
+            ("PT60S", minute),
             ("PT5M", minute * 5),
             ("PT1H", hour),
             ("PT90M", minute * 90),
@@ -280,8 +286,8 @@ mod tests {
     fn durations_outside_the_range_are_clamped_to_it() {
         let year = TimeDelta::days(366);
         let cases: &[(&str, TimeDelta)] = &[
-            ("PT1M", TimeDelta::minutes(5)),
-            ("PT1S", TimeDelta::minutes(5)),
+            ("PT1S", TimeDelta::minutes(1)),
+            ("PT59S", TimeDelta::minutes(1)),
             ("P1000Y", year),
             ("P13M", year),
             ("P400D", year),
@@ -337,7 +343,7 @@ mod tests {
             message.as_deref(),
             Some(
                 "Invalid expiration \"300\": use an ISO 8601 duration such as PT5M, P3D or P1W \
-                 (5 minutes to 1 year)"
+                 (1 minute to 1 year)"
             )
         );
     }
@@ -375,7 +381,8 @@ mod tests {
                 .map(|e| e.as_seconds_hint())
         };
         let cases: &[(&str, i64)] = &[
-            ("PT1M", 300),
+            ("PT1S", 60),
+            ("PT1M", 60),
             ("PT5M", 300),
             ("P1DT1S", 86_401),
             ("P1W", 604_800),
@@ -387,6 +394,38 @@ mod tests {
 
         for &(raw, expected) in cases {
             assert_eq!(hint(raw), Some(expected), "{raw}");
+        }
+    }
+
+    /// The length `iso8601` gives a duration, for inputs it reads faithfully.
+    fn crate_length(raw: &str) -> Option<TimeDelta> {
+        let iso8601::Duration::YMDHMS { year, month, day, hour, minute, second, millisecond } =
+            iso8601::duration(raw).ok()?
+        else {
+            return None;
+        };
+        let calendar = now().checked_add_months(Months::new(year * 12 + month))?;
+        let end = calendar.checked_add_days(Days::new(u64::from(day)))?
+            + TimeDelta::hours(i64::from(hour))
+            + TimeDelta::minutes(i64::from(minute))
+            + TimeDelta::seconds(i64::from(second))
+            + TimeDelta::milliseconds(i64::from(millisecond));
+        Some(end - now())
+    }
+
+    #[test]
+    fn lengths_agree_with_the_iso8601_crate_where_it_reads_the_input_faithfully() {
+        let cases = [
+            "PT1M", "PT5M", "PT90M", "PT1H30M", "PT3600S", "PT36H", "P1D", "P3D", "P1DT2H",
+            "P400D", "P1M", "P2M", "P6M", "P1Y", "P1Y2M3DT4H5M6S", "P0DT10M",
+        ];
+
+        for raw in cases {
+            let ours = length_of(raw);
+            let theirs = crate_length(raw).map(|length| {
+                length.clamp(TimeDelta::seconds(MIN_SECONDS as i64), TimeDelta::days(366))
+            });
+            assert_eq!(Some(ours), theirs, "{raw}");
         }
     }
 }
