@@ -71,7 +71,7 @@ mod tests {
             // The 65th character is a dash, so the 64 before it are whole words.
             ("word ".repeat(30), vec!["word"; 13].join("-")),
             // The limit falls inside a word, which is dropped.
-            ("words ".repeat(30), vec!["words"; 10].join("-")),
+            ("words ".repeat(30), ["words"; 10].join("-")),
             (format!("{} tail", "a".repeat(64)), "a".repeat(64)),
         ];
 
