@@ -399,8 +399,15 @@ mod tests {
 
     /// The length `iso8601` gives a duration, for inputs it reads faithfully.
     fn crate_length(raw: &str) -> Option<TimeDelta> {
-        let iso8601::Duration::YMDHMS { year, month, day, hour, minute, second, millisecond } =
-            iso8601::duration(raw).ok()?
+        let iso8601::Duration::YMDHMS {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millisecond,
+        } = iso8601::duration(raw).ok()?
         else {
             return None;
         };
@@ -416,8 +423,22 @@ mod tests {
     #[test]
     fn lengths_agree_with_the_iso8601_crate_where_it_reads_the_input_faithfully() {
         let cases = [
-            "PT1M", "PT5M", "PT90M", "PT1H30M", "PT3600S", "PT36H", "P1D", "P3D", "P1DT2H",
-            "P400D", "P1M", "P2M", "P6M", "P1Y", "P1Y2M3DT4H5M6S", "P0DT10M",
+            "PT1M",
+            "PT5M",
+            "PT90M",
+            "PT1H30M",
+            "PT3600S",
+            "PT36H",
+            "P1D",
+            "P3D",
+            "P1DT2H",
+            "P400D",
+            "P1M",
+            "P2M",
+            "P6M",
+            "P1Y",
+            "P1Y2M3DT4H5M6S",
+            "P0DT10M",
         ];
 
         for raw in cases {

@@ -107,7 +107,10 @@ mod tests {
     #[test]
     fn the_length_limit_counts_characters_not_bytes() {
         let thirty_two_wide = "ü".repeat(MAX_TAG_CHARS);
-        assert_eq!(parsed(&thirty_two_wide), std::slice::from_ref(&thirty_two_wide));
+        assert_eq!(
+            parsed(&thirty_two_wide),
+            std::slice::from_ref(&thirty_two_wide)
+        );
 
         let too_long = "ü".repeat(MAX_TAG_CHARS + 1);
         let error = parse_tags(&format!("ok,{too_long}"));
