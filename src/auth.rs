@@ -113,6 +113,15 @@ pub fn create_user(
     Ok((user_id, password))
 }
 
+/// Gives the named user a new random password and returns it.
+pub fn reset_password(conn: &Connection, username: &str) -> Result<String, AuthError> {
+    let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 20);
+    if !users::set_password_hash(conn, username, &hash_password(&password)?)? {
+        return Err(AuthError::UnknownUser(username.into()));
+    }
+    Ok(password)
+}
+
 /// Creates a key for the named user.
 pub fn create_api_key_for(
     conn: &Connection,

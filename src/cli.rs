@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `config example`, `key create`, `user add`.
+//! The command line: `serve` (the default), `config example`, `key create`, `user add`,
+//! `user passwd`.
 //!
 //! The account commands open the same database the server uses and work while it runs
 //! (SQLite in WAL mode lets them write beside it).
@@ -90,6 +91,11 @@ enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Give an account a new random password and print it on stdout
+    Passwd {
+        /// The account name
+        name: String,
+    },
 }
 
 impl Cli {
@@ -121,6 +127,16 @@ impl Cli {
                 let (_, password) = services
                     .db
                     .with_conn(|conn| Ok(auth::create_user(conn, &name, role)))??;
+                println!("{password}");
+                Ok(())
+            }
+            Command::User {
+                command: UserCommand::Passwd { name },
+            } => {
+                let services = open_services(load_config(&self.common)?)?;
+                let password = services
+                    .db
+                    .with_conn(|conn| Ok(auth::reset_password(conn, &name)))??;
                 println!("{password}");
                 Ok(())
             }

@@ -325,4 +325,56 @@ mod tests {
         let config = Config::validate(raw).expect("valid");
         assert_eq!(config.public_url.as_deref(), Some("http://nas.local:8080"));
     }
+
+    #[test]
+    fn each_layer_overrides_the_one_below_it() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "sajin.toml",
+                r#"
+                    listen = "127.0.0.1:7001"
+                    public_url = "http://from-file"
+                    max_upload_size = "1 MB"
+                    purge_interval_secs = 7
+                "#,
+            )?;
+            jail.set_env("SAJIN_PUBLIC_URL", "http://from-env");
+            jail.set_env("SAJIN_MAX_UPLOAD_SIZE", "2 MB");
+            jail.set_env("SAJIN_ALLOW_PRIVATE_URLS", "true");
+            let flags = FlagOverrides {
+                max_upload_size: Some("3 MB".into()),
+                ..FlagOverrides::default()
+            };
+
+            let config = Config::load(Some(Path::new("sajin.toml")), &flags)
+                .map_err(|err| err.to_string())?;
+
+            assert_eq!(config.listen.port(), 7001, "file over default");
+            assert_eq!(
+                config.purge_interval,
+                Duration::from_secs(7),
+                "file over default"
+            );
+            assert_eq!(
+                config.public_url.as_deref(),
+                Some("http://from-env"),
+                "env over file"
+            );
+            assert!(config.allow_private_urls, "env over default");
+            assert_eq!(config.max_upload_bytes, 3_000_000, "flag over env");
+            assert!(config.strip_gps, "untouched settings keep their default");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("sajin.toml", "max_upload_sise = 5")?;
+            let result = Config::load(Some(Path::new("sajin.toml")), &FlagOverrides::default());
+            let message = result.err().map(|err| err.to_string()).unwrap_or_default();
+            assert!(message.contains("max_upload_sise"), "{message}");
+            Ok(())
+        });
+    }
 }

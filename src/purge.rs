@@ -18,6 +18,10 @@ use crate::upload::{self, Services, UploadError};
 const BATCH: u32 = 100;
 
 /// Runs one pass; returns how many uploads were removed. Blocks.
+///
+/// An upload that cannot be removed is logged and skipped, so one bad row does not keep the
+/// others on disk; a batch in which nothing could be removed ends the pass, since the next
+/// query would return the same rows.
 pub fn purge_expired(services: &Services) -> Result<usize, UploadError> {
     let mut removed = 0;
     loop {
@@ -25,12 +29,20 @@ pub fn purge_expired(services: &Services) -> Result<usize, UploadError> {
         let batch = services
             .db
             .with_conn(|conn| uploads::expired(conn, now, BATCH))?;
+        let mut removed_here = 0;
         for record in &batch {
-            if upload::remove(services, record)? {
-                removed += 1;
+            match upload::remove(services, record) {
+                Ok(true) => removed_here += 1,
+                Ok(false) => {}
+                Err(err) => tracing::warn!(
+                    id = record.id,
+                    error = %error_chain(&err),
+                    "could not purge an expired upload"
+                ),
             }
         }
-        if batch.len() < BATCH as usize {
+        removed += removed_here;
+        if batch.len() < BATCH as usize || removed_here == 0 {
             return Ok(removed);
         }
     }

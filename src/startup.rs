@@ -44,6 +44,13 @@ impl Application {
     /// Opens the data directory, binds `config.listen` and builds the server.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let services = Arc::new(open_services(config)?);
+        let cleared = services
+            .storage
+            .clear_temp()
+            .context("clearing leftovers of interrupted uploads")?;
+        if cleared > 0 {
+            tracing::info!(files = cleared, "removed leftovers of interrupted uploads");
+        }
         let listener = TcpListener::bind(services.config.listen)
             .with_context(|| format!("could not listen on {}", services.config.listen))?;
         let port = listener
@@ -121,12 +128,12 @@ pub fn open_services(config: Config) -> anyhow::Result<Services> {
 /// The one time the first admin's secrets are shown: they are not stored in clear anywhere.
 fn announce_first_admin(admin: &FirstAdmin) {
     tracing::warn!(
-        "created the first account: user {:?}, one-time password {:?}, API key {} \
-         (shown only now; create another key with `sajin key create --user {}`)",
-        admin.username,
+        "created the first account: user {user:?}, one-time password {:?}, API key {} \
+         (shown only now: set a new password with `sajin user passwd {user}`, make another \
+         key with `sajin key create --user {user}`)",
         admin.password,
         admin.api_key,
-        admin.username
+        user = admin.username,
     );
 }
 

@@ -14,7 +14,7 @@ use rand::distributions::{Alphanumeric, DistString};
 
 /// Folder, under the data directory, that holds the images.
 pub const IMAGES_DIR: &str = "images";
-/// Folder, under the data directory, for files being written. Emptied at start-up.
+/// Folder, under the data directory, for files being written. Emptied when the server starts.
 pub const TMP_DIR: &str = "tmp";
 
 /// How many random suffixes to try before giving up on a name.
@@ -65,19 +65,36 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Opens the tree under `data_dir`, creating it, and clears leftovers of interrupted writes.
+    /// Opens the tree under `data_dir`, creating it. Leaves `tmp/` alone: a command run beside
+    /// a live server opens the same tree while that server is writing there.
     pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
         let storage = Self {
             root: data_dir.to_path_buf(),
         };
+        let images = storage.root.join(IMAGES_DIR);
+        fs::create_dir_all(&images).map_err(io_error("create", &images))?;
         let tmp = storage.root.join(TMP_DIR);
-        fs::create_dir_all(storage.root.join(IMAGES_DIR))
-            .map_err(io_error("create", &storage.root))?;
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(io_error("clear", &tmp))?;
-        }
         fs::create_dir_all(&tmp).map_err(io_error("create", &tmp))?;
         Ok(storage)
+    }
+
+    /// Removes what interrupted writes left in `tmp/`. Only the server calls this, at start-up,
+    /// before it accepts uploads; returns how many files it removed.
+    pub fn clear_temp(&self) -> Result<usize, StorageError> {
+        let tmp = self.root.join(TMP_DIR);
+        let entries = fs::read_dir(&tmp).map_err(io_error("list", &tmp))?;
+        let mut removed = 0;
+        for entry in entries {
+            let path = entry.map_err(io_error("list", &tmp))?.path();
+            let result = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+            result.map_err(io_error("clear", &path))?;
+            removed += 1;
+        }
+        Ok(removed)
     }
 
     /// The data directory.
@@ -126,19 +143,21 @@ impl Storage {
         result.map(|()| path)
     }
 
-    /// Removes an upload's files; files already gone are fine.
+    /// Removes an upload's files; files already gone are fine. Tries every file even when one
+    /// fails, and reports the first failure.
     pub fn remove(&self, dir: &str, file_names: &[String]) -> Result<(), StorageError> {
         let abs_dir = self.root.join(dir);
+        let mut first_error = None;
         for name in file_names {
             let path = abs_dir.join(name);
             match fs::remove_file(&path) {
                 Err(err) if err.kind() != io::ErrorKind::NotFound => {
-                    return Err(io_error("remove", &path)(err));
+                    first_error.get_or_insert_with(|| io_error("remove", &path)(err));
                 }
                 _ => {}
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// The absolute path of a file named by a URL path below `images/`, or None when the path
@@ -349,6 +368,36 @@ mod tests {
         for bad in ["../sajin.db", "/etc/passwd", "2026/../../x", "./a"] {
             assert!(storage.resolve(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn opening_leaves_tmp_alone_and_clear_temp_empties_it() {
+        let data = tempfile::tempdir().expect("tempdir");
+        Storage::open(data.path()).expect("first open");
+        let tmp = data.path().join(TMP_DIR);
+        fs::write(tmp.join("being-written"), b"partial").expect("write");
+        fs::create_dir(tmp.join("a-folder")).expect("mkdir");
+
+        let storage = Storage::open(data.path()).expect("second open");
+        assert_eq!(names_in(&tmp), ["a-folder", "being-written"]);
+
+        assert_eq!(storage.clear_temp().expect("clear"), 2);
+        assert!(names_in(&tmp).is_empty());
+    }
+
+    #[test]
+    fn remove_goes_on_past_a_file_it_cannot_remove_and_reports_it() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::open(data.path()).expect("open");
+        let dir = data.path().join("images/2026/12/03");
+        fs::create_dir_all(dir.join("stuck.png")).expect("a folder where a file should be");
+        fs::write(dir.join("cat.th.jpg"), b"thumb").expect("write");
+        let names = ["stuck.png".to_string(), "cat.th.jpg".to_string()];
+
+        let result = storage.remove("images/2026/12/03", &names);
+
+        assert!(result.is_err(), "the folder cannot be removed as a file");
+        assert_eq!(names_in(&dir), ["stuck.png"]);
     }
 
     #[test]

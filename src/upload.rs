@@ -21,6 +21,7 @@ use crate::domain::filename;
 use crate::domain::id_codec::IdCodec;
 use crate::imaging::{self, Encoded, ImagingError, Processed};
 use crate::storage::{FileToStore, Storage, StorageError};
+use crate::telemetry::error_chain;
 
 /// How far back the duplicate check looks, as Chevereto does.
 const DUPLICATE_WINDOW_SECS: i64 = 24 * 60 * 60;
@@ -324,12 +325,23 @@ pub fn hash_delete_secret(secret: &str) -> Vec<u8> {
 
 /// Removes an upload: the row first, so its URLs stop working at once, then its files.
 /// Returns false when the row was already gone.
+///
+/// Once the row is gone the upload is deleted for every client, so a file that cannot be
+/// removed is logged rather than failing the deletion.
+// Limitation: such a file stays on disk, unreachable, until an operator removes it.
 pub fn remove(services: &Services, record: &UploadRecord) -> Result<bool, UploadError> {
     let existed = services
         .db
         .with_conn(|conn| uploads::delete(conn, record.id))?;
-    services
+    if let Err(err) = services
         .storage
-        .remove(&record.storage_dir, &record.file_names())?;
+        .remove(&record.storage_dir, &record.file_names())
+    {
+        tracing::warn!(
+            id = record.id,
+            error = %error_chain(&err),
+            "deleted upload left files behind"
+        );
+    }
     Ok(existed)
 }

@@ -26,7 +26,7 @@ pub fn success_body(
     body.insert("status_code".into(), json!(200));
     body.insert(
         "success".into(),
-        json!({ "message": "image uploaded", "code": 200 }),
+        json!({ "message": "file uploaded", "code": 200 }),
     );
     if is_imgbb {
         image.insert("id".into(), json!(links.id(record)));
@@ -88,6 +88,8 @@ fn stored_fields(record: &UploadRecord) -> Map<String, Value> {
         "is_approved": 1,
         "is_360": u8::from(record.is_360),
         "duration": 0,
+        // Minutes and seconds for a video; images have no length to show.
+        "duration_time": "",
         "type": "image",
         "tags_string": record.tags.join(", "),
         "file": { "resource": { "type": "path" } },
@@ -160,6 +162,7 @@ fn variant_object(
     let Some(variant) = variant else {
         return json!({
             "filename": null, "name": null, "mime": null, "extension": null, "url": null,
+            "size": null,
         });
     };
     let name = format!("{}.{suffix}", record.name);

@@ -66,6 +66,19 @@ pub fn insert(
     Ok(conn.last_insert_rowid())
 }
 
+/// Replaces an account's password hash; returns false when there is no such account.
+pub fn set_password_hash(
+    conn: &Connection,
+    username: &str,
+    password_hash: &str,
+) -> Result<bool, DbError> {
+    let changed = conn.execute(
+        "UPDATE users SET password_hash = ?2 WHERE username = ?1",
+        params![username, password_hash],
+    )?;
+    Ok(changed > 0)
+}
+
 /// Finds an account by name (case-insensitive).
 pub fn find_by_name(conn: &Connection, username: &str) -> Result<Option<UserRecord>, DbError> {
     let found = conn

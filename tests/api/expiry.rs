@@ -158,3 +158,31 @@ async fn the_purge_timer_removes_uploads_that_expired_before_start_up() {
     );
     assert!(restarted.snapshot().files.is_empty());
 }
+
+#[tokio::test]
+async fn a_file_the_purge_cannot_remove_does_not_keep_the_other_expired_uploads() {
+    let app = app_without_timed_purge().await;
+    let stuck = upload_expiring(&app, 1).await;
+    let other = upload_expiring(&app, 2).await;
+    expire_now(&app, &stuck);
+    expire_now(&app, &other);
+    // A non-empty folder where the original should be: removing it as a file fails, even as
+    // root, where permissions would not.
+    let stuck_original = app.disk_path(str_at(&stuck, "/url"));
+    std::fs::remove_file(&stuck_original).expect("the original is removed by hand");
+    std::fs::create_dir_all(stuck_original.join("in-the-way")).expect("a folder is made");
+
+    assert_eq!(purge(&app.services).await, 2);
+
+    assert_eq!(app.row_count(), 0);
+    for image in [&stuck, &other] {
+        for pointer in ["/thumb/url", "/medium/url"] {
+            let file = app.disk_path(str_at(image, pointer));
+            assert!(!file.exists(), "{} survived the purge", file.display());
+        }
+    }
+    assert!(
+        stuck_original.is_dir(),
+        "only the folder in the way is left"
+    );
+}
