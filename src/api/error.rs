@@ -68,6 +68,15 @@ impl ApiError {
         )
     }
 
+    /// The endpoint does not answer this HTTP method.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            405,
+            "Method not allowed: upload with GET or POST",
+        )
+    }
+
     /// The upload is over the size limit.
     pub fn too_big(max_bytes: u64) -> Self {
         let message = format!("File too big - max {}", format_limit(max_bytes));

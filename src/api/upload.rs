@@ -43,6 +43,15 @@ pub async fn upload(
     }
 }
 
+/// Any other method on the upload endpoint: a JSON 405 naming the methods it takes.
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let mut response = ApiError::method_not_allowed().respond(format_from_query(&req));
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+    response
+}
+
 /// The format for errors found before the body could be read: from the query string only.
 fn format_from_query(req: &HttpRequest) -> ResponseFormat {
     let fields = RequestFields {

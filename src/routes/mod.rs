@@ -15,9 +15,11 @@ use crate::config::Config;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let upload = || web::route().guard(upload_methods()).to(api::upload::upload);
-    cfg.route("/api/1/upload", upload())
-        .route("/api/1/upload/", upload())
+    let upload = web::resource(["/api/1/upload", "/api/1/upload/"])
+        .route(web::get().to(api::upload::upload))
+        .route(web::post().to(api::upload::upload))
+        .default_service(web::to(api::upload::method_not_allowed));
+    cfg.service(upload)
         .route("/images/{path:.+}", web::get().to(files::serve))
         .route("/images/{path:.+}", web::head().to(files::serve))
         .route(
@@ -42,10 +44,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn not_found() -> actix_web::HttpResponse {
     html::not_found()
-}
-
-fn upload_methods() -> impl actix_web::guard::Guard {
-    actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Post())
 }
 
 /// The base of every absolute link: `public_url` when configured, else the scheme and host of

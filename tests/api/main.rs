@@ -15,6 +15,7 @@ mod public_urls;
 mod response_formats;
 mod size_limits;
 mod storage_layout;
+mod upload_methods;
 mod upload_parameters;
 mod upload_response;
 mod upload_sources;
