@@ -12,7 +12,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::auth::{self, KeyRejection};
 use crate::db::users::UserRecord;
 use crate::links::Links;
-use crate::routes::base_url;
+use crate::routes::{base_url, client_ip};
 use crate::startup::AppState;
 use crate::upload::{self, UploadInput, Uploaded};
 
@@ -91,7 +91,7 @@ async fn handle(
         client_file_name,
         options,
         owner,
-        uploader_ip: req.peer_addr().map(|addr| addr.ip().to_string()),
+        uploader_ip: client_ip(req, &state.services.config),
     };
     let uploaded = store(state, input).await?;
     Ok((uploaded, source.is_imgbb))

@@ -7,6 +7,8 @@ pub mod health;
 pub mod html;
 pub mod viewer;
 
+use std::net::{IpAddr, SocketAddr};
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 
@@ -78,6 +80,37 @@ pub fn base_url(req: &HttpRequest, config: &Config) -> String {
     format!("{scheme}://{host}")
 }
 
+/// The client's address, as the duplicate policy counts it. With `trust_proxy` it is the
+/// left-most valid address in `X-Forwarded-For` (the client, as the first proxy saw it), else
+/// the connection's peer; without it the header is ignored, since any client can send one.
+pub fn client_ip(req: &HttpRequest, config: &Config) -> Option<String> {
+    let forwarded = if config.trust_proxy {
+        forwarded_for(req)
+    } else {
+        None
+    };
+    forwarded
+        .or_else(|| req.peer_addr().map(|addr| addr.ip()))
+        .map(|ip| ip.to_canonical().to_string())
+}
+
+/// The first entry of every `X-Forwarded-For` header, in order, that is an IP address (with
+/// or without a port; `unknown` and obfuscated names are skipped).
+fn forwarded_for(req: &HttpRequest) -> Option<IpAddr> {
+    req.headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .find_map(|entry| parse_forwarded_ip(entry.trim()))
+}
+
+fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+}
+
 /// A host (name or IP, optional port) with nothing that could break out of a URL.
 fn is_plain_host(host: &str) -> bool {
     !host.is_empty()
@@ -90,6 +123,25 @@ fn is_plain_host(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_entries_are_read_as_addresses_with_or_without_a_port() {
+        let cases = [
+            ("203.0.113.7", Some("203.0.113.7")),
+            ("203.0.113.7:4711", Some("203.0.113.7")),
+            ("2001:db8::1", Some("2001:db8::1")),
+            ("[2001:db8::1]:4711", Some("2001:db8::1")),
+            ("unknown", None),
+            ("_hidden", None),
+            ("", None),
+            ("nas.local", None),
+        ];
+
+        for (entry, expected) in cases {
+            let parsed = parse_forwarded_ip(entry).map(|ip| ip.to_string());
+            assert_eq!(parsed.as_deref(), expected, "{entry:?}");
+        }
+    }
 
     #[test]
     fn hosts_that_could_inject_into_links_are_refused() {

@@ -1,8 +1,11 @@
-//! The duplicate policy: every upload is its own by default; Chevereto's refusal on request.
+//! The duplicate policy: every upload is its own by default; Chevereto's refusal on request,
+//! counted per client address (the forwarded one only behind a trusted proxy).
 
 use sajin::config::DuplicatePolicy;
 
-use crate::helpers::{expect_api_error, expect_image, png, spawn_app, spawn_app_with};
+use crate::helpers::{
+    expect_api_error, expect_image, file_form, png, spawn_app, spawn_app_with, TestApp,
+};
 
 #[tokio::test]
 async fn by_default_the_same_bytes_may_be_uploaded_twice() {
@@ -62,4 +65,73 @@ async fn with_the_reject_policy_concurrent_identical_uploads_store_exactly_one()
     assert_eq!(app.row_count(), 1);
     assert_eq!(app.snapshot().files.len(), 2);
     assert!(app.tmp_files().is_empty());
+}
+
+/// Uploads `bytes` with the given `X-Forwarded-For` headers; returns the answer's status.
+async fn upload_forwarded_for(app: &TestApp, bytes: &[u8], forwarded: &[&str]) -> u16 {
+    let mut request = app
+        .client
+        .post(app.url("/api/1/upload"))
+        .header("X-API-Key", &app.api_key)
+        .multipart(file_form("a.png", bytes));
+    for value in forwarded {
+        request = request.header("X-Forwarded-For", *value);
+    }
+    let response = request.send().await.expect("the upload is answered");
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_duplicate_policy_counts_the_forwarded_client() {
+    let app = spawn_app_with(|config| {
+        config.duplicate_policy = DuplicatePolicy::Reject;
+        config.trust_proxy = true;
+    })
+    .await;
+    let bytes = png(32, 32, 1);
+    let cases: [(&str, &[&str], u16); 5] = [
+        ("the first client", &["203.0.113.5"], 200),
+        ("another client", &["203.0.113.6, 10.0.0.1"], 200),
+        (
+            "the first again, via two proxies",
+            &["203.0.113.5, 10.0.0.1", "10.0.0.2"],
+            400,
+        ),
+        (
+            "the first again, behind an unknown hop",
+            &["unknown, 203.0.113.5:4711"],
+            400,
+        ),
+        ("no header: the proxy's own address", &[], 200),
+    ];
+
+    for (case, forwarded, status) in cases {
+        assert_eq!(
+            upload_forwarded_for(&app, &bytes, forwarded).await,
+            status,
+            "{case}"
+        );
+    }
+    let mut stored_ips: Vec<String> = app
+        .services
+        .db
+        .with_conn(|conn| {
+            let mut statement = conn.prepare("SELECT uploader_ip FROM uploads ORDER BY id")?;
+            let ips = statement.query_map([], |row| row.get(0))?;
+            Ok(ips.collect::<Result<Vec<String>, _>>()?)
+        })
+        .expect("the database answers");
+    stored_ips.sort();
+    assert_eq!(stored_ips, ["127.0.0.1", "203.0.113.5", "203.0.113.6"]);
+}
+
+#[tokio::test]
+async fn without_trust_proxy_a_forwarded_for_header_does_not_dodge_the_duplicate_policy() {
+    let app = spawn_app_with(|config| config.duplicate_policy = DuplicatePolicy::Reject).await;
+    let bytes = png(32, 32, 1);
+
+    let first = upload_forwarded_for(&app, &bytes, &["203.0.113.5"]).await;
+    let second = upload_forwarded_for(&app, &bytes, &["203.0.113.6"]).await;
+
+    assert_eq!((first, second), (200, 400));
 }
