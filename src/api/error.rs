@@ -68,6 +68,15 @@ impl ApiError {
         )
     }
 
+    /// The bytes are not an image type we take.
+    pub fn unsupported_type() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            610,
+            "Invalid or unsupported file type: upload a JPEG, PNG, GIF, WebP or BMP image",
+        )
+    }
+
     /// The endpoint does not answer this HTTP method.
     pub fn method_not_allowed() -> Self {
         Self::new(
@@ -132,6 +141,7 @@ impl From<SourceError> for ApiError {
             SourceError::InvalidBase64(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, 120, "Invalid base64 string")
             }
+            SourceError::Markup => ApiError::unsupported_type(),
             SourceError::InvalidUrl(_) | SourceError::UnsupportedDataUri => {
                 ApiError::invalid(err.to_string())
             }
@@ -155,11 +165,7 @@ pub fn from_fetch(err: FetchError, max_bytes: u64) -> ApiError {
 impl From<ImagingError> for ApiError {
     fn from(err: ImagingError) -> Self {
         match err {
-            ImagingError::Unsupported => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                610,
-                "Invalid or unsupported file type: upload a JPEG, PNG, GIF, WebP or BMP image",
-            ),
+            ImagingError::Unsupported => ApiError::unsupported_type(),
             ImagingError::TooManyPixels { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, 400, err.to_string())
             }

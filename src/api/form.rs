@@ -12,6 +12,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use futures_util::{StreamExt, TryStreamExt};
 
+use crate::domain::base64_source::TextEncoding;
+
 /// Fields whose value may be the upload itself.
 pub const SOURCE_FIELDS: [&str; 2] = ["source", "image"];
 
@@ -58,7 +60,20 @@ pub struct FilePart {
 pub struct RequestFields {
     pub query: HashMap<String, String>,
     pub body: HashMap<String, String>,
+    /// The body was multipart, whose text arrives as sent instead of form-decoded.
+    pub is_multipart_body: bool,
+    /// The media type each multipart text part declared, by field name.
+    pub declared_types: HashMap<String, String>,
     pub file: Option<FilePart>,
+}
+
+/// A text parameter, with what the request said about how it was sent.
+#[derive(Debug)]
+pub struct TextField {
+    pub value: String,
+    pub encoding: TextEncoding,
+    /// The part's Content-Type (`type/subtype`, lowercase), when a multipart part declared one.
+    pub declared_type: Option<String>,
 }
 
 impl RequestFields {
@@ -68,6 +83,29 @@ impl RequestFields {
             .get(name)
             .or_else(|| self.query.get(name))
             .map(String::as_str)
+    }
+
+    /// Takes a parameter out of the body, else out of the query string, without copying it.
+    pub fn take_text(&mut self, name: &str) -> Option<TextField> {
+        if let Some(value) = self.body.remove(name) {
+            let encoding = if self.is_multipart_body {
+                TextEncoding::Multipart
+            } else {
+                TextEncoding::UrlEncoded
+            };
+            let declared_type = self.declared_types.remove(name);
+            return Some(TextField {
+                value,
+                encoding,
+                declared_type,
+            });
+        }
+        let value = self.query.remove(name)?;
+        Some(TextField {
+            value,
+            encoding: TextEncoding::UrlEncoded,
+            declared_type: None,
+        })
     }
 }
 
@@ -102,6 +140,7 @@ pub async fn read_fields(
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
+        fields.is_multipart_body = true;
         read_multipart(req, payload, limits, &mut fields).await?;
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
         let body = read_capped(payload, limits.max_body_bytes()).await?;
@@ -161,6 +200,9 @@ async fn read_multipart(
             .content_disposition()
             .and_then(|disposition| disposition.get_filename())
             .map(str::to_string);
+        let declared_type = field
+            .content_type()
+            .map(|mime| mime.essence_str().to_ascii_lowercase());
         let source_field = SOURCE_FIELDS.into_iter().find(|known| *known == name);
         let cap = match source_field {
             Some(_) => limits.max_text_source_bytes().max(limits.max_file_bytes),
@@ -183,7 +225,18 @@ async fn read_multipart(
                     file_name,
                 })
             }
-            _ => {
+            (Some(_), false) => {
+                match declared_type {
+                    Some(declared_type) => {
+                        fields.declared_types.insert(name.clone(), declared_type)
+                    }
+                    None => fields.declared_types.remove(&name),
+                };
+                fields
+                    .body
+                    .insert(name, String::from_utf8_lossy(&bytes).into_owned());
+            }
+            (None, _) => {
                 fields
                     .body
                     .insert(name, String::from_utf8_lossy(&bytes).into_owned());

@@ -4,14 +4,16 @@
 //! message naming the parameter before any work is done. Unknown parameters are ignored, as
 //! Chevereto does.
 
-use crate::domain::base64_source::{classify_text_source, TextSource};
+use actix_web::web;
+
+use crate::domain::base64_source::{classify_text_source, SourceError, TextSource};
 use crate::domain::expiration::parse_expiration;
 use crate::domain::id_codec::IdCodec;
 use crate::domain::tags::parse_tags;
 use crate::upload::UploadOptions;
 
 use super::error::ApiError;
-use super::form::{RequestFields, SOURCE_FIELDS};
+use super::form::{RequestFields, TextField, SOURCE_FIELDS};
 
 /// Longest title kept, in characters.
 const MAX_TITLE_CHARS: usize = 100;
@@ -59,7 +61,7 @@ pub struct SourceParam {
 }
 
 /// Finds the source among the parameters: a file part, else a text `source`, else `image`.
-pub fn source(fields: &mut RequestFields) -> Result<SourceParam, ApiError> {
+pub async fn source(fields: &mut RequestFields) -> Result<SourceParam, ApiError> {
     if let Some(file) = fields.file.take() {
         let is_imgbb = file.field == "image";
         let source = Source::Bytes {
@@ -70,21 +72,37 @@ pub fn source(fields: &mut RequestFields) -> Result<SourceParam, ApiError> {
     }
     let Some((field, text)) = SOURCE_FIELDS
         .into_iter()
-        .find_map(|name| fields.get(name).map(|text| (name, text)))
+        .find_map(|name| fields.take_text(name).map(|text| (name, text)))
     else {
         return Err(ApiError::empty_source());
     };
-    let source = match classify_text_source(text).map_err(ApiError::from)? {
-        TextSource::Url(url) => Source::Url(url),
-        TextSource::Bytes(bytes) => Source::Bytes {
-            bytes,
-            file_name: None,
-        },
-    };
     Ok(SourceParam {
-        source,
+        source: text_source(text).await?,
         is_imgbb: field == "image",
     })
+}
+
+/// Reads a text source as a URL or base64. Decoding a full-size base64 upload takes tens of
+/// milliseconds, so it runs on the blocking pool instead of stalling this worker's requests.
+async fn text_source(text: TextField) -> Result<Source, ApiError> {
+    let is_declared_file = text
+        .declared_type
+        .as_deref()
+        .is_some_and(|declared| declared != "text/plain");
+    let classified = web::block(move || classify_text_source(&text.value, text.encoding))
+        .await
+        .map_err(|err| ApiError::internal("the base64 decoding task failed", &err))?;
+    match classified {
+        Ok(TextSource::Url(url)) => Ok(Source::Url(url)),
+        Ok(TextSource::Bytes(bytes)) => Ok(Source::Bytes {
+            bytes,
+            file_name: None,
+        }),
+        // A part that declared a media type other than text/plain is a file sent without a
+        // file name (`curl -F "source=<drawing.svg"`), not base64 that got damaged.
+        Err(SourceError::InvalidBase64(_)) if is_declared_file => Err(ApiError::unsupported_type()),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Reads every optional parameter.

@@ -70,7 +70,7 @@ async fn handle(
 ) -> Result<(Uploaded, bool), ApiError> {
     let owner = authenticate(req, state, fields).await?;
     let options = params::options(fields, &state.services.ids)?;
-    let source = params::source(fields)?;
+    let source = params::source(fields).await?;
     let (bytes, client_file_name) = match source.source {
         Source::Bytes { bytes, file_name } => (bytes, file_name),
         Source::Url(url) => {

@@ -19,6 +19,17 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
 /// A URL scheme is short; looking further would scan a whole base64 payload for nothing.
 const MAX_SCHEME_CHARS: usize = 32;
 
+/// How a text source reached the server, which decides what a space inside it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    /// An urlencoded body or a query string. A client that forgot to escape `+` there had it
+    /// decoded into a space, and real base64 never holds a space, so a space reads as `+`.
+    UrlEncoded,
+    /// A multipart text field, which carries the text exactly as sent: a `+` arrives as `+`, so
+    /// a space is only whitespace and is dropped like a line break.
+    Multipart,
+}
+
 /// What a text source turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextSource {
@@ -43,29 +54,55 @@ pub enum SourceError {
     #[error("Invalid data URI: only base64 data URIs are accepted")]
     UnsupportedDataUri,
 
+    /// Markup (SVG, HTML, XML) sent as a text field: a file of a type we do not take, not a
+    /// damaged base64 string.
+    #[error("Invalid or unsupported file type")]
+    Markup,
+
     /// Neither a URL nor valid base64.
     #[error("Invalid base64 string")]
     InvalidBase64(#[source] base64::DecodeError),
 }
 
-/// Tells a URL from inline base64 and decodes the latter.
-pub fn classify_text_source(raw: &str) -> Result<TextSource, SourceError> {
+/// Tells a URL from inline base64 and decodes the latter. This is CPU work proportional to the
+/// text (tens of milliseconds for a full-size upload): callers on an async executor run it on
+/// the blocking pool.
+pub fn classify_text_source(raw: &str, encoding: TextEncoding) -> Result<TextSource, SourceError> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(SourceError::Empty);
     }
 
     if let Some(payload) = data_uri_payload(text)? {
-        return decode(payload).map(TextSource::Bytes);
+        return decode(payload, encoding).map(TextSource::Bytes);
     }
     if has_url_scheme(text) {
         return Url::parse(text)
             .map(TextSource::Url)
             .map_err(SourceError::InvalidUrl);
     }
-    // Spaces at the ends stay: they are `+` signs a form decoder mangled, and dropping one
-    // would silently shift every decoded byte.
-    decode(raw.trim_matches(|c: char| c.is_whitespace() && c != ' ')).map(TextSource::Bytes)
+    if is_markup(text) {
+        return Err(SourceError::Markup);
+    }
+    decode(trim_payload(raw, encoding), encoding).map(TextSource::Bytes)
+}
+
+/// Whitespace around the payload goes, except that in form-encoded text spaces at the ends
+/// stay: they are `+` signs a form decoder mangled, and dropping one would silently shift every
+/// decoded byte.
+fn trim_payload(raw: &str, encoding: TextEncoding) -> &str {
+    match encoding {
+        TextEncoding::UrlEncoded => raw.trim_matches(|c: char| c.is_whitespace() && c != ' '),
+        TextEncoding::Multipart => raw.trim(),
+    }
+}
+
+/// True for text that opens like a tag, as SVG, HTML and XML files do (after an optional byte
+/// order mark). `<` is not in the base64 alphabet, so no base64 payload is misread as markup.
+fn is_markup(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
 }
 
 /// The payload of a `data:<anything>;base64,<payload>` URI, or `None` for other text. The
@@ -110,9 +147,9 @@ fn has_url_scheme(text: &str) -> bool {
     starts_with_letter && chars.all(is_scheme_char) && rest.starts_with("://")
 }
 
-fn decode(payload: &str) -> Result<Vec<u8>, SourceError> {
+fn decode(payload: &str, encoding: TextEncoding) -> Result<Vec<u8>, SourceError> {
     let bytes = LENIENT
-        .decode(normalize(payload))
+        .decode(normalize(payload, encoding))
         .map_err(SourceError::InvalidBase64)?;
     if bytes.is_empty() {
         return Err(SourceError::Empty);
@@ -120,16 +157,18 @@ fn decode(payload: &str) -> Result<Vec<u8>, SourceError> {
     Ok(bytes)
 }
 
-/// Maps what clients send onto the standard alphabet in one pass: line breaks and tabs
-/// dropped; a space read as `+`, because a form decoder turns an unescaped `+` into a space
-/// and real base64 never holds one; and the URL-safe `-` and `_` read as `+` and `/`.
-fn normalize(payload: &str) -> Vec<u8> {
+/// Maps what clients send onto the standard alphabet in one pass: whitespace and line breaks
+/// dropped, except that a space in form-encoded text is a `+` (see [`TextEncoding`]); and the
+/// URL-safe `-` and `_` read as `+` and `/`.
+fn normalize(payload: &str, encoding: TextEncoding) -> Vec<u8> {
+    let spaces_are_plus = encoding == TextEncoding::UrlEncoded;
     let mut cleaned = Vec::with_capacity(payload.len());
     for byte in payload.bytes() {
         match byte {
-            b'\r' | b'\n' | b'\t' => {}
-            b' ' | b'-' => cleaned.push(b'+'),
+            b' ' if spaces_are_plus => cleaned.push(b'+'),
+            b'-' => cleaned.push(b'+'),
             b'_' => cleaned.push(b'/'),
+            other if other.is_ascii_whitespace() => {}
             other => cleaned.push(other),
         }
     }
@@ -144,15 +183,31 @@ mod tests {
 
     use super::*;
 
-    fn bytes(raw: &str) -> Vec<u8> {
-        match classify_text_source(raw) {
+    const BOTH: [TextEncoding; 2] = [TextEncoding::UrlEncoded, TextEncoding::Multipart];
+
+    fn bytes_in(raw: &str, encoding: TextEncoding) -> Vec<u8> {
+        match classify_text_source(raw, encoding) {
             Ok(TextSource::Bytes(bytes)) => bytes,
-            other => panic!("{raw:?} should decode, got {other:?}"),
+            other => panic!("{raw:?} ({encoding:?}) should decode, got {other:?}"),
         }
     }
 
+    /// Decodes `raw` sent either way, which must give the same bytes.
+    fn bytes(raw: &str) -> Vec<u8> {
+        let decoded = bytes_in(raw, TextEncoding::UrlEncoded);
+        assert_eq!(bytes_in(raw, TextEncoding::Multipart), decoded, "{raw:?}");
+        decoded
+    }
+
+    fn classify(raw: &str) -> Result<TextSource, SourceError> {
+        let result = classify_text_source(raw, TextEncoding::UrlEncoded);
+        let multipart = classify_text_source(raw, TextEncoding::Multipart);
+        assert_eq!(multipart, result, "{raw:?} is read the same either way");
+        result
+    }
+
     fn url(raw: &str) -> String {
-        match classify_text_source(raw) {
+        match classify(raw) {
             Ok(TextSource::Url(url)) => url.to_string(),
             other => panic!("{raw:?} should be a URL, got {other:?}"),
         }
@@ -161,11 +216,7 @@ mod tests {
     #[test]
     fn blank_sources_are_empty() {
         for raw in ["", "   ", "\r\n\t", "data:;base64,", "data:;base64, \n"] {
-            assert_eq!(
-                classify_text_source(raw),
-                Err(SourceError::Empty),
-                "{raw:?}"
-            );
+            assert_eq!(classify(raw), Err(SourceError::Empty), "{raw:?}");
         }
     }
 
@@ -191,7 +242,7 @@ mod tests {
 
     #[test]
     fn an_unparsable_url_is_refused_as_a_url() {
-        let result = classify_text_source("http://exa mple.com/");
+        let result = classify("http://exa mple.com/");
 
         assert!(
             matches!(result, Err(SourceError::InvalidUrl(_))),
@@ -210,18 +261,49 @@ mod tests {
             .map(|line| format!("{}\r\n", String::from_utf8_lossy(line)))
             .collect();
         let url_safe = standard.replace('+', "-").replace('/', "_");
-        let form_mangled = standard.replace('+', " ");
         let tabbed = format!("\t{}\t", standard.replace('/', "/\t"));
 
-        for raw in [
-            &standard,
-            &unpadded,
-            &wrapped,
-            &url_safe,
-            &form_mangled,
-            &tabbed,
-        ] {
+        for raw in [&standard, &unpadded, &wrapped, &url_safe, &tabbed] {
             assert_eq!(bytes(raw), payload, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn in_form_encoded_text_a_space_is_a_plus_sign_the_client_forgot_to_escape() {
+        let payload: Vec<u8> = (0u8..=255).collect();
+        let form_mangled = STANDARD.encode(&payload).replace('+', " ");
+        let cases: &[(&str, &[u8])] = &[
+            (&form_mangled, &payload),
+            (" /8=", &[0xfb, 0xff]),
+            ("\n /8=\r\n", &[0xfb, 0xff]),
+            ("//8 ", &[0xff, 0xff, 0x3e]),
+        ];
+
+        for &(raw, expected) in cases {
+            assert_eq!(bytes_in(raw, TextEncoding::UrlEncoded), expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn in_a_multipart_field_spaces_are_whitespace_and_ignored() {
+        let payload: Vec<u8> = (0u8..=255).collect();
+        let standard = STANDARD.encode(&payload);
+        let spaced: String = standard
+            .as_bytes()
+            .chunks(4)
+            .map(|group| format!("{} ", String::from_utf8_lossy(group)))
+            .collect();
+        let indented = format!("  {}  ", standard.replace('/', "/ \r\n "));
+        let cases: &[(&str, &[u8])] = &[
+            (&spaced, &payload),
+            (&indented, &payload),
+            (" /8=", &[0xff]),
+            ("+/8 =", &[0xfb, 0xff]),
+            ("QU JD", b"ABC"),
+        ];
+
+        for &(raw, expected) in cases {
+            assert_eq!(bytes_in(raw, TextEncoding::Multipart), expected, "{raw:?}");
         }
     }
 
@@ -233,9 +315,7 @@ mod tests {
             ("QUI=", b"AB"),
             ("QUJD", b"ABC"),
             ("+/8=", &[0xfb, 0xff]),
-            (" /8=", &[0xfb, 0xff]),
-            ("\n /8=\r\n", &[0xfb, 0xff]),
-            ("//8 ", &[0xff, 0xff, 0x3e]),
+            ("\n+/8=\r\n", &[0xfb, 0xff]),
             ("-_8", &[0xfb, 0xff]),
             ("QR==", b"A"),
             ("data:image/png;base64,QUJD", b"ABC"),
@@ -261,12 +341,26 @@ mod tests {
             "a:b",
         ];
 
-        for raw in cases {
-            let result = classify_text_source(raw);
+        for (raw, encoding) in cases.into_iter().flat_map(|raw| BOTH.map(|e| (raw, e))) {
+            let result = classify_text_source(raw, encoding);
             assert!(
                 matches!(result, Err(SourceError::InvalidBase64(_))),
-                "{raw:?}: {result:?}"
+                "{raw:?} ({encoding:?}): {result:?}"
             );
+        }
+    }
+
+    #[test]
+    fn markup_is_refused_as_a_file_type_not_as_bad_base64() {
+        let cases = [
+            r#"<svg xmlns="http://www.w3.org/2000/svg"></svg>"#,
+            "\n  <?xml version=\"1.0\"?><svg/>",
+            "\u{feff}<svg/>",
+            "<!DOCTYPE html><html></html>",
+        ];
+
+        for raw in cases {
+            assert_eq!(classify(raw), Err(SourceError::Markup), "{raw:?}");
         }
     }
 
@@ -276,21 +370,18 @@ mod tests {
 
         for raw in cases {
             assert_eq!(
-                classify_text_source(raw),
+                classify(raw),
                 Err(SourceError::UnsupportedDataUri),
                 "{raw:?}"
             );
         }
-        assert_eq!(
-            classify_text_source("data:;base64,"),
-            Err(SourceError::Empty)
-        );
+        assert_eq!(classify("data:;base64,"), Err(SourceError::Empty));
     }
 
     #[test]
     fn error_messages_tell_the_client_what_was_wrong() {
-        let invalid = classify_text_source("***").err().map(|e| e.to_string());
-        let empty = classify_text_source(" ").err().map(|e| e.to_string());
+        let invalid = classify("***").err().map(|e| e.to_string());
+        let empty = classify(" ").err().map(|e| e.to_string());
 
         assert_eq!(invalid.as_deref(), Some("Invalid base64 string"));
         assert_eq!(empty.as_deref(), Some("Empty upload source"));

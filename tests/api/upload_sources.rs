@@ -101,6 +101,89 @@ async fn base64_in_a_multipart_text_field_is_uploaded() {
 }
 
 #[tokio::test]
+async fn base64_in_a_multipart_text_field_may_hold_spaces_and_line_breaks() {
+    let app = spawn_app().await;
+    let (bytes, encoded) = (0..=255u8)
+        .map(|seed| png(24, 24, seed))
+        .map(|bytes| {
+            let encoded = STANDARD.encode(&bytes);
+            (bytes, encoded)
+        })
+        .find(|(_, encoded)| encoded.contains('+'))
+        .expect("some seed gives base64 with a plus sign");
+    let spaced: String = encoded
+        .as_bytes()
+        .chunks(4)
+        .map(|group| std::str::from_utf8(group).expect("base64 is ASCII"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cases = [
+        ("a space every 4 characters", spaced.clone()),
+        ("spaces and line breaks", with_line_breaks(&spaced, 60)),
+        ("spaces around it", format!("  {encoded} \r\n ")),
+    ];
+
+    for (case, source) in cases {
+        let form = Form::new().text("source", source);
+        let image = expect_image(app.upload_form(form).await).await;
+
+        assert_eq!(app.get_bytes(str_at(&image, "/url")).await, bytes, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn markup_sent_as_a_text_source_is_refused_as_an_unsupported_type_and_bad_base64_as_such() {
+    let app = spawn_app().await;
+    let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>"#;
+    let text_part = |text: &str| Part::text(text.to_string());
+    let typed_part = |text: &str, mime: &str| {
+        Part::text(text.to_string())
+            .mime_str(mime)
+            .expect("a valid media type")
+    };
+    let cases = [
+        (
+            "an SVG as curl -F source=<file sends it",
+            text_part(svg),
+            610,
+        ),
+        (
+            "an SVG after a BOM and a line break",
+            text_part(&format!("\u{feff}\n{svg}")),
+            610,
+        ),
+        ("HTML", text_part("<!DOCTYPE html><p>hi</p>"), 610),
+        (
+            "text declared as HTML",
+            typed_part("hello <b>you</b>", "text/html"),
+            610,
+        ),
+        (
+            "text declared as SVG",
+            typed_part("not markup", "image/svg+xml"),
+            610,
+        ),
+        ("bad base64", text_part("@@@@not*base64@@@@"), 120),
+        (
+            "bad base64 declared as text",
+            typed_part("QUJD*", "text/plain"),
+            120,
+        ),
+    ];
+    let before = app.snapshot();
+
+    for (case, part, code) in cases {
+        let response = app.upload_form(Form::new().part("source", part)).await;
+
+        let message = expect_api_error(response, 400, code).await;
+        assert!(!message.is_empty(), "{case}");
+        app.assert_nothing_stored(&before);
+    }
+    let response = app.upload_fields(&[("source", svg)]).await;
+    expect_api_error(response, 400, 610).await;
+}
+
+#[tokio::test]
 async fn the_imgbb_image_field_answers_with_data_and_status() {
     let app = spawn_app().await;
     let bytes = png(32, 32, 1);
