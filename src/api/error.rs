@@ -211,7 +211,8 @@ impl From<UploadError> for ApiError {
 pub fn from_form(err: FormError, max_bytes: u64) -> ApiError {
     match err {
         FormError::TooLarge => ApiError::too_big(max_bytes),
-        other => ApiError::invalid(other.to_string()),
+        FormError::Task(_) => ApiError::internal("reading the request body failed", &err),
+        FormError::FieldTooLong(_) | FormError::Malformed(_) => ApiError::invalid(err.to_string()),
     }
 }
 

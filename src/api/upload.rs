@@ -1,9 +1,10 @@
 //! `GET|POST /api/1/upload`: Chevereto API V1.1's upload endpoint.
 //!
-//! Extract the parameters, authenticate, parse them into domain values, get the bytes (from the
-//! request or by fetching the URL), hand them to the upload service on the blocking pool, and
-//! answer in the requested format.
+//! Authenticate (before reading the body when the key is outside it), read the parameters,
+//! parse them into domain values, get the bytes (from the request or by fetching the URL),
+//! hand them to the upload service on the blocking pool, and answer in the requested format.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::header;
@@ -27,6 +28,10 @@ pub async fn upload(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    let early_owner = match authenticate_before_body(&req, &state).await {
+        Ok(owner) => owner,
+        Err(err) => return err.respond(format_from_query(&req)),
+    };
     let max_bytes = state.services.config.max_upload_bytes;
     let limits = FormLimits::for_upload_size(max_bytes);
     let mut fields = match read_fields(&req, payload, limits).await {
@@ -37,7 +42,7 @@ pub async fn upload(
         Ok(format) => format,
         Err(err) => return err.respond(ResponseFormat::Json),
     };
-    match handle(&req, &state, &mut fields).await {
+    match handle(&req, &state, &mut fields, early_owner).await {
         Ok((uploaded, is_imgbb)) => respond(&req, &state, &uploaded, is_imgbb, format),
         Err(err) => err.respond(format),
     }
@@ -55,20 +60,25 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
 /// The format for errors found before the body could be read: from the query string only.
 fn format_from_query(req: &HttpRequest) -> ResponseFormat {
     let fields = RequestFields {
-        query: url::form_urlencoded::parse(req.query_string().as_bytes())
-            .into_owned()
-            .collect(),
+        query: query_params(req),
         ..RequestFields::default()
     };
     ResponseFormat::from_fields(&fields).unwrap_or(ResponseFormat::Json)
+}
+
+fn query_params(req: &HttpRequest) -> HashMap<String, String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect()
 }
 
 async fn handle(
     req: &HttpRequest,
     state: &AppState,
     fields: &mut RequestFields,
+    early_owner: Option<EarlyOwner>,
 ) -> Result<(Uploaded, bool), ApiError> {
-    let owner = authenticate(req, state, fields).await?;
+    let owner = authenticate_after_body(state, fields, early_owner).await?;
     let options = params::options(fields, &state.services.ids)?;
     let source = params::source(fields).await?;
     let (bytes, client_file_name) = match source.source {
@@ -112,22 +122,60 @@ async fn store(state: &AppState, input: UploadInput) -> Result<Uploaded, ApiErro
     }
 }
 
-/// Finds the key: the `X-API-Key` header, else the body's `key`, else the query's `key`.
-async fn authenticate(
+/// The owner of a key checked before the body was read.
+struct EarlyOwner {
+    user: UserRecord,
+    /// The key came from the query string, which a `key` body field overrides.
+    is_from_query: bool,
+}
+
+/// Checks a key sent outside the body (the `X-API-Key` header, else the query's `key`) before
+/// reading the body, so that a client with a wrong key cannot make the server read and hold
+/// one. `None` when the key can only be in the body.
+async fn authenticate_before_body(
     req: &HttpRequest,
     state: &AppState,
+) -> Result<Option<EarlyOwner>, ApiError> {
+    let (key, is_from_query) = match req.headers().get("x-api-key") {
+        Some(value) => (
+            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            false,
+        ),
+        None => match query_params(req).remove("key").filter(|key| !is_blank(key)) {
+            Some(key) => (key, true),
+            None => return Ok(None),
+        },
+    };
+    let user = verify_key(state, key).await?;
+    Ok(Some(EarlyOwner {
+        user,
+        is_from_query,
+    }))
+}
+
+fn is_blank(key: &str) -> bool {
+    key.trim().is_empty()
+}
+
+/// The request's owner: the header's key wins, then the body's `key`, then the query's.
+async fn authenticate_after_body(
+    state: &AppState,
     fields: &RequestFields,
+    early_owner: Option<EarlyOwner>,
 ) -> Result<UserRecord, ApiError> {
-    let from_header = req
-        .headers()
-        .get("x-api-key")
-        .and_then(|value| value.to_str().ok());
-    let key = from_header
-        .or_else(|| fields.get("key"))
-        .map(str::trim)
-        .filter(|key| !key.is_empty())
-        .ok_or_else(ApiError::missing_key)?
-        .to_string();
+    let body_key = fields.body.get("key").filter(|key| !is_blank(key)).cloned();
+    match (early_owner, body_key) {
+        (Some(early), Some(key)) if early.is_from_query => verify_key(state, key).await,
+        (Some(early), _) => Ok(early.user),
+        (None, Some(key)) => verify_key(state, key).await,
+        (None, None) => Err(ApiError::missing_key()),
+    }
+}
+
+async fn verify_key(state: &AppState, key: String) -> Result<UserRecord, ApiError> {
+    if is_blank(&key) {
+        return Err(ApiError::missing_key());
+    }
     let services = Arc::clone(&state.services);
     let checked = web::block(move || {
         services

@@ -3,7 +3,8 @@
 use reqwest::multipart::Form;
 
 use crate::helpers::{
-    expect_api_error, expect_image, file_form, file_part, header, png, spawn_app,
+    assert_api_error_body, chunk, expect_api_error, expect_image, file_form, file_part, header,
+    png, spawn_app,
 };
 
 #[tokio::test]
@@ -138,4 +139,55 @@ async fn a_revoked_key_or_a_disabled_account_is_refused_with_403_code_100() {
 fn base64_png() -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(png(32, 32, 2))
+}
+
+#[tokio::test]
+async fn a_wrong_key_outside_the_body_is_refused_before_the_body_is_read() {
+    let app = spawn_app().await;
+    let multipart = "Content-Type: multipart/form-data; boundary=xyz";
+    let cases = [
+        (
+            "a wrong header key, chunked body",
+            format!("POST /api/1/upload HTTP/1.1\r\nX-API-Key: chv_nope_0123\r\n{multipart}\r\nTransfer-Encoding: chunked"),
+        ),
+        (
+            "a wrong query key, chunked body",
+            format!("POST /api/1/upload?key=chv_nope_0123 HTTP/1.1\r\n{multipart}\r\nTransfer-Encoding: chunked"),
+        ),
+        (
+            "a wrong header key, declared length",
+            format!("POST /api/1/upload HTTP/1.1\r\nX-API-Key: chv_nope_0123\r\n{multipart}\r\nContent-Length: 5000000"),
+        ),
+    ];
+    let before = app.snapshot();
+
+    for (case, head) in cases {
+        let answer = app
+            .answer_to_unfinished_request(&head, chunk(b"--xyz\r\n"))
+            .await;
+
+        assert_eq!(answer.status, 401, "{case}: {answer:?}");
+        let message = assert_api_error_body(&answer.json(), 401, 100);
+        assert_eq!(message, "Invalid API key", "{case}");
+        app.assert_nothing_stored(&before);
+    }
+}
+
+#[tokio::test]
+async fn a_form_key_overrides_a_query_key() {
+    let app = spawn_app().await;
+    let other_key = crate::helpers::new_admin_key(&app.services);
+    let encoded_id = other_key.split('_').nth(1).expect("chv_<id>_<secret>");
+    let other_id = app.services.ids.decode(encoded_id).expect("a key id") as i64;
+    app.execute_sql(
+        "UPDATE api_keys SET revoked_at = 1 WHERE id = ?1",
+        [other_id],
+    );
+    let query = format!("key={}", app.api_key);
+    let form = file_form("a.png", &png(32, 32, 1)).text("key", other_key);
+
+    let response = app.upload_form_at(&query, None, form).await;
+
+    let message = expect_api_error(response, 403, 100).await;
+    assert!(message.contains("revoked"), "{message}");
 }

@@ -6,6 +6,8 @@
 //! share nothing and run in parallel.
 
 use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -378,6 +380,115 @@ pub fn assert_json_content_type(response: &Response) {
         "application/json",
         "{response:?}"
     );
+}
+
+// ---- raw connections ----
+
+/// How long a raw request waits for its answer.
+const RAW_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the server answered on a raw connection.
+#[derive(Debug)]
+pub struct RawAnswer {
+    /// 0 when nothing (or no status line) came back in time.
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl RawAnswer {
+    /// The body, which must be declared and parse as JSON.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        let head = self.head.to_ascii_lowercase();
+        assert!(
+            head.contains("\r\ncontent-type: application/json"),
+            "not declared as JSON: {self:?}"
+        );
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {self:?}"))
+    }
+}
+
+/// A chunk of a chunked request body.
+pub fn chunk(data: &[u8]) -> Vec<u8> {
+    let mut framed = format!("{:x}\r\n", data.len()).into_bytes();
+    framed.extend_from_slice(data);
+    framed.extend_from_slice(b"\r\n");
+    framed
+}
+
+impl TestApp {
+    /// Sends `head` (request line and headers, without the blank line) and then `body` on a
+    /// fresh connection, never finishing the body, and returns what the server answered within
+    /// ten seconds. Only a server that answers without the rest of the body gets through: one
+    /// that waits for it times out, and the answer has status 0.
+    pub async fn answer_to_unfinished_request(&self, head: &str, body: Vec<u8>) -> RawAnswer {
+        let head = format!("{head}\r\nHost: 127.0.0.1:{}\r\n\r\n", self.port);
+        let port = self.port;
+        tokio::task::spawn_blocking(move || raw_exchange(port, head, body))
+            .await
+            .expect("the raw client finishes")
+    }
+}
+
+fn raw_exchange(port: u16, head: String, body: Vec<u8>) -> RawAnswer {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream
+        .set_read_timeout(Some(RAW_ANSWER_TIMEOUT))
+        .expect("a read timeout");
+    let mut writer = stream.try_clone().expect("a second handle");
+    // A server that stops reading leaves a large body unsent; the writer must not hold up
+    // reading the answer.
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all(head.as_bytes());
+        let _ = writer.write_all(&body);
+    });
+    let answer = read_answer(&mut stream);
+    let _ = stream.shutdown(Shutdown::Both);
+    sender.join().expect("the sender thread finishes");
+    answer
+}
+
+/// Reads one answer: its head, then as many body bytes as Content-Length says.
+fn read_answer(stream: &mut TcpStream) -> RawAnswer {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 8192];
+    loop {
+        if let Some(answer) = parse_answer(&received) {
+            return answer;
+        }
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => received.extend_from_slice(&buffer[..read]),
+        }
+    }
+    parse_answer(&received).unwrap_or(RawAnswer {
+        status: 0,
+        head: String::from_utf8_lossy(&received).into_owned(),
+        body: String::new(),
+    })
+}
+
+fn parse_answer(received: &[u8]) -> Option<RawAnswer> {
+    let text = String::from_utf8_lossy(received);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let length: usize = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    if body.len() < length {
+        return None;
+    }
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    Some(RawAnswer {
+        status,
+        head: head.to_string(),
+        body: body[..length].to_string(),
+    })
 }
 
 /// A header's value, or "" when it is missing.

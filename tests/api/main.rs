@@ -5,6 +5,7 @@ mod api_keys;
 mod connections;
 mod delete_links;
 mod duplicates;
+mod executor_stalls;
 mod expiry;
 mod file_serving;
 mod helpers;
