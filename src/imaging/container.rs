@@ -257,6 +257,19 @@ impl Iterator for PngChunks<'_> {
     }
 }
 
+/// The offset just past a PNG's IEND chunk, or the end of the file when its chunks stop
+/// exactly there without one; `None` when the file stops inside a chunk.
+pub(crate) fn png_end(bytes: &[u8]) -> Option<usize> {
+    let mut end = 8;
+    for chunk in PngChunks::new(bytes) {
+        end = chunk.data.end + 4;
+        if &chunk.kind == b"IEND" {
+            return Some(end);
+        }
+    }
+    (end == bytes.len()).then_some(end)
+}
+
 /// A RIFF chunk of a WebP file.
 #[derive(Debug)]
 pub(crate) struct WebpChunk {
@@ -301,6 +314,14 @@ impl Iterator for WebpChunks<'_> {
             data: start..end,
         })
     }
+}
+
+/// The offset just past a WebP's RIFF chunk, as its size field gives it; `None` when the file
+/// is shorter.
+pub(crate) fn webp_end(bytes: &[u8]) -> Option<usize> {
+    let size = usize::try_from(le32(bytes, 4)?).ok()?;
+    let end = size.checked_add(8)?;
+    (end <= bytes.len()).then_some(end)
 }
 
 pub(crate) fn be16(bytes: &[u8], at: usize) -> Option<u16> {

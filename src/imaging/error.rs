@@ -7,7 +7,8 @@
 /// (5xx).
 #[derive(thiserror::Error, Debug)]
 pub enum ImagingError {
-    /// The bytes are not one of the five accepted formats (SVG, HTML, TIFF, text, empty, …).
+    /// The bytes are not one of the five accepted formats (SVG, HTML, TIFF, text, empty, …),
+    /// or are one and something else too (a script or archive after the image's end).
     #[error("Unsupported file type: only JPEG, PNG, GIF, WebP and BMP images are accepted")]
     Unsupported,
 

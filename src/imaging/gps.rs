@@ -2,16 +2,18 @@
 //!
 //! EXIF is edited in place: the GPSInfo pointer leaves IFD0 (the entries after it move up
 //! and the freed twelve bytes become zeros) and the GPS IFD with its out-of-line values is
-//! zeroed. XMP `exif:GPS*` properties become spaces. No length changes, so the container
-//! (JPEG segment lengths, WebP RIFF sizes) stays valid; PNG chunks get their CRC rewritten.
+//! zeroed. XMP `exif:GPS*` properties become spaces (all of an oversized packet that mentions
+//! GPS). No length changes, so the container (JPEG segment lengths, WebP RIFF sizes) stays
+//! valid; PNG chunks get their CRC rewritten. Hostile structures cost linear work: bytes that
+//! many entries share are zeroed once.
 
 use std::ops::Range;
 
-use super::container::{be16, be32, crc32, le16, le32, Blocks};
+use super::container::{crc32, Blocks};
+use super::tiff::{type_len, Tiff, IFD_ENTRY_LEN};
 use super::xmp;
 
 const GPS_INFO_TAG: u16 = 0x8825;
-const IFD_ENTRY_LEN: usize = 12;
 
 /// Removes GPS data from the file in place; false, with nothing written, when there was none.
 pub(crate) fn strip(bytes: &mut [u8], blocks: &Blocks) -> bool {
@@ -28,7 +30,7 @@ pub(crate) fn strip(bytes: &mut [u8], blocks: &Blocks) -> bool {
     for block in &blocks.xmp {
         if bytes
             .get_mut(block.range.clone())
-            .is_some_and(xmp::blank_gps)
+            .is_some_and(xmp::strip_gps)
         {
             fix_crc(bytes, block.crc_covers.as_ref());
             changed = true;
@@ -49,51 +51,12 @@ fn fix_crc(bytes: &mut [u8], covers: Option<&Range<usize>>) {
     }
 }
 
-/// Byte-order aware reads and writes of a TIFF structure.
-#[derive(Clone, Copy)]
-struct Tiff {
-    little_endian: bool,
-}
-
-impl Tiff {
-    fn u16(self, bytes: &[u8], at: usize) -> Option<u16> {
-        if self.little_endian {
-            le16(bytes, at)
-        } else {
-            be16(bytes, at)
-        }
-    }
-
-    fn u32(self, bytes: &[u8], at: usize) -> Option<usize> {
-        let value = if self.little_endian {
-            le32(bytes, at)
-        } else {
-            be32(bytes, at)
-        };
-        value.and_then(|v| usize::try_from(v).ok())
-    }
-
-    fn put_u16(self, bytes: &mut [u8], at: usize, value: u16) {
-        let encoded = if self.little_endian {
-            value.to_le_bytes()
-        } else {
-            value.to_be_bytes()
-        };
-        if let Some(slot) = bytes.get_mut(at..at + 2) {
-            slot.copy_from_slice(&encoded);
-        }
-    }
-}
-
 /// Removes the GPS IFD from a TIFF structure in place; false (and nothing written) when there
 /// is none or the structure is unreadable.
 pub(crate) fn remove_gps_ifd(tiff: &mut [u8]) -> bool {
-    let little_endian = match tiff.get(0..2) {
-        Some(b"II") => true,
-        Some(b"MM") => false,
-        _ => return false,
+    let Some(io) = Tiff::of(tiff) else {
+        return false;
     };
-    let io = Tiff { little_endian };
     let Some(ifd0) = io.u32(tiff, 4) else {
         return false;
     };
@@ -134,6 +97,8 @@ fn zero_ifd(tiff: &mut [u8], io: Tiff, ifd: usize, protected: &Range<usize>) {
     let Some(count) = io.u16(tiff, ifd).map(usize::from) else {
         return;
     };
+    let mut ranges = Vec::with_capacity(count + 1);
+    ranges.push(ifd..ifd + 2 + count * IFD_ENTRY_LEN + 4);
     for i in 0..count {
         let entry = ifd + 2 + i * IFD_ENTRY_LEN;
         let (Some(kind), Some(n)) = (io.u16(tiff, entry + 2), io.u32(tiff, entry + 4)) else {
@@ -143,36 +108,37 @@ fn zero_ifd(tiff: &mut [u8], io: Tiff, ifd: usize, protected: &Range<usize>) {
         // Values of four bytes or less sit inside the entry itself.
         if len > 4 {
             if let Some(at) = io.u32(tiff, entry + 8) {
-                zero(tiff, at..at.saturating_add(len), protected);
+                ranges.push(at..at.saturating_add(len));
             }
         }
     }
-    zero(tiff, ifd..ifd + 2 + count * IFD_ENTRY_LEN + 4, protected);
+    zero(tiff, ranges, protected);
 }
 
-fn zero(tiff: &mut [u8], range: Range<usize>, protected: &Range<usize>) {
-    let range = range.start.min(tiff.len())..range.end.min(tiff.len());
-    let overlaps = range.start < protected.end && protected.start < range.end;
-    if !overlaps {
-        tiff[range].fill(0);
-    }
-}
-
-/// Bytes per value of a TIFF field type; 0 for unknown types.
-fn type_len(kind: u16) -> usize {
-    match kind {
-        1 | 2 | 6 | 7 => 1,
-        3 | 8 => 2,
-        4 | 9 | 11 | 13 => 4,
-        5 | 10 | 12 => 8,
-        _ => 0,
+/// Zeroes the ranges that spare `protected`, each byte once: a hostile GPS IFD can point all
+/// of its 65,535 entries at the same megabyte, and zeroing entry by entry would be quadratic.
+fn zero(tiff: &mut [u8], mut ranges: Vec<Range<usize>>, protected: &Range<usize>) {
+    let len = tiff.len();
+    ranges.retain_mut(|range| {
+        *range = range.start.min(len)..range.end.min(len);
+        !(range.start < protected.end && protected.start < range.end)
+    });
+    ranges.sort_unstable_by_key(|range| range.start);
+    // Everything below `done` is zero already.
+    let mut done = 0;
+    for range in ranges {
+        let start = range.start.max(done);
+        if start < range.end {
+            tiff[start..range.end].fill(0);
+            done = range.end;
+        }
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::imaging::container::metadata_blocks;
+    use crate::imaging::container::{be32, metadata_blocks};
     use crate::imaging::tags::tests::tiff_le;
     use crate::imaging::Format;
     use exif::{Context, In, Tag};
@@ -265,5 +231,29 @@ pub(crate) mod tests {
             Some(crc32(&stripped[12..data_end]))
         );
         assert!(!has_gps(&stripped[16..data_end]));
+    }
+
+    /// A GPS IFD of 65,535 entries that all point at the same 16 MiB: zeroing entry by entry
+    /// wrote a terabyte.
+    #[test]
+    fn gps_entries_sharing_one_large_value_are_zeroed_once() {
+        let entries = u16::MAX;
+        let gps_at = 8 + 2 + 12 + 4;
+        let values = gps_at + 2 + u32::from(entries) * 12 + 4;
+        let value_len = 16u32 << 20;
+        let mut extra = entries.to_le_bytes().to_vec();
+        for _ in 0..entries {
+            extra.extend_from_slice(&[2, 0, 7, 0]);
+            extra.extend_from_slice(&value_len.to_le_bytes());
+            extra.extend_from_slice(&values.to_le_bytes());
+        }
+        extra.extend_from_slice(&[0; 4]);
+        extra.resize(extra.len() + value_len as usize, 0x48);
+        let mut tiff = tiff_le(&[(0x8825, 4, 1, gps_at.to_le_bytes())], &extra);
+
+        assert!(remove_gps_ifd(&mut tiff));
+
+        assert!(tiff[gps_at as usize..].iter().all(|&b| b == 0));
+        assert_eq!(&tiff[8..10], &[0, 0], "IFD0 lost its only entry");
     }
 }

@@ -2,14 +2,14 @@
 //! decompression bombs are refused before any large allocation.
 
 use super::container::{be16, be32, le16, le32, JpegSegments, PngChunks, WebpChunks};
-use super::{Format, ImagingError};
+use super::{gif, Format, ImagingError};
 
 /// The width and height the header declares, in stored (not EXIF-rotated) orientation.
 pub(crate) fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32), ImagingError> {
     let declared = match format {
         Format::Jpeg => jpeg_dimensions(bytes),
         Format::Png => png_dimensions(bytes),
-        Format::Gif => gif_dimensions(bytes),
+        Format::Gif => gif::screen(bytes),
         Format::WebP => webp_dimensions(bytes),
         Format::Bmp => bmp_dimensions(bytes),
     };
@@ -38,10 +38,6 @@ fn png_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
         return None;
     }
     Some((be32(bytes, 16)?, be32(bytes, 20)?))
-}
-
-fn gif_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
-    Some((u32::from(le16(bytes, 6)?), u32::from(le16(bytes, 8)?)))
 }
 
 fn webp_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
@@ -86,7 +82,7 @@ fn bmp_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
 /// WebP.
 pub(crate) fn is_animated(bytes: &[u8], format: Format) -> bool {
     match format {
-        Format::Gif => gif_frame_count(bytes, 2) >= 2,
+        Format::Gif => gif::layout(bytes).frames >= 2,
         Format::Png => apng_frame_count(bytes) >= 2,
         Format::WebP => webp_frame_count(bytes) >= 2,
         Format::Jpeg | Format::Bmp => false,
@@ -105,62 +101,6 @@ fn webp_frame_count(bytes: &[u8]) -> usize {
     WebpChunks::new(bytes)
         .filter(|chunk| &chunk.kind == b"ANMF")
         .count()
-}
-
-/// Counts image descriptors, stopping once `enough` are seen.
-fn gif_frame_count(bytes: &[u8], enough: usize) -> usize {
-    let mut frames = 0;
-    let Some(mut pos) = gif_blocks_start(bytes) else {
-        return 0;
-    };
-    while frames < enough {
-        let next = match bytes.get(pos) {
-            Some(0x2C) => {
-                frames += 1;
-                skip_gif_image(bytes, pos)
-            }
-            Some(0x21) => skip_sub_blocks(bytes, pos + 2),
-            _ => None,
-        };
-        match next {
-            Some(next) => pos = next,
-            None => break,
-        }
-    }
-    frames
-}
-
-/// The offset after the header, logical screen descriptor and global colour table.
-fn gif_blocks_start(bytes: &[u8]) -> Option<usize> {
-    let flags = *bytes.get(10)?;
-    Some(13 + colour_table_len(flags))
-}
-
-fn colour_table_len(flags: u8) -> usize {
-    if flags & 0x80 == 0 {
-        0
-    } else {
-        3 << ((flags & 0x07) + 1)
-    }
-}
-
-/// Skips an image descriptor, its local colour table and its LZW data.
-fn skip_gif_image(bytes: &[u8], pos: usize) -> Option<usize> {
-    let flags = *bytes.get(pos + 9)?;
-    let lzw_start = pos + 10 + colour_table_len(flags);
-    // One byte of LZW minimum code size precedes the data sub-blocks.
-    skip_sub_blocks(bytes, lzw_start + 1)
-}
-
-/// Skips a chain of length-prefixed sub-blocks ending with an empty one.
-fn skip_sub_blocks(bytes: &[u8], mut pos: usize) -> Option<usize> {
-    loop {
-        let len = usize::from(*bytes.get(pos)?);
-        pos += 1 + len;
-        if len == 0 {
-            return Some(pos);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub struct Metadata {
 
 /// Gathers the metadata from parsed EXIF and raw XMP.
 pub(crate) fn extract(exif: Option<&Exif>, xmp: Option<&[u8]>, strip_gps: bool) -> Metadata {
-    let xmp = xmp.map(String::from_utf8_lossy);
+    let xmp = xmp.and_then(xmp::readable);
     let xmp = xmp.as_deref();
     Metadata {
         title: exif

@@ -1,23 +1,27 @@
 //! The image pipeline: pure, synchronous functions from uploaded bytes to the files sajin
 //! stores (the original, a thumbnail, a medium image) and the metadata it records.
 //!
-//! [`process`] is the entry point. It recognises the format from magic bytes, refuses
-//! decompression bombs from the header, decodes the first frame once under `image::Limits`,
-//! reads EXIF and XMP, keeps the upload byte for byte where it can (removing GPS losslessly)
-//! and derives upright variants. It never panics on hostile input; callers run it on a
-//! blocking thread.
+//! [`process`] is the entry point. It recognises the format from magic bytes, refuses files
+//! that do not end where their format says (polyglots) and decompression bombs from the
+//! header, decodes the first frame once under `image::Limits`, reads EXIF and XMP, keeps the
+//! upload byte for byte where it can (removing GPS losslessly) and derives upright variants.
+//! It never panics on hostile input, and its work grows linearly with the input's size;
+//! callers run it on a blocking thread.
 
 mod container;
 mod decode;
 mod encode;
 mod error;
 mod format;
+mod gif;
 mod gps;
 mod header;
 mod metadata;
 mod original;
 mod resize;
+mod structure;
 mod tags;
+mod tiff;
 mod variants;
 mod xmp;
 
@@ -115,6 +119,7 @@ pub struct Processed {
 /// Turns an upload into the files to store; synchronous CPU work that never panics.
 pub fn process(input: Vec<u8>, options: &Options) -> Result<Processed, ImagingError> {
     let format = detect_format(&input).ok_or(ImagingError::Unsupported)?;
+    structure::check(&input, format)?;
     let decoded = decode::decode(&input, format, &options.limits)?;
 
     let blocks = container::metadata_blocks(&input, format);

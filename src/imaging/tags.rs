@@ -8,8 +8,13 @@ use exif::{Context, Exif, Field, In, Tag, Value};
 use image::metadata::Orientation;
 use serde_json::{Map, Number, Value as Json};
 
+use super::tiff::has_linear_parse_cost;
 use super::DateTaken;
 
+/// The largest EXIF structure read. A JPEG segment holds at most 64 KiB and cameras write no
+/// more into other formats; parsing copies every value out, so a larger one costs memory for
+/// nothing a camera wrote.
+const MAX_EXIF_BYTES: usize = 1024 * 1024;
 /// Longest text kept in the JSON summary, in characters.
 const MAX_TEXT_CHARS: usize = 2000;
 /// Longest list of numbers kept in the JSON summary.
@@ -17,8 +22,17 @@ const MAX_LIST_LEN: usize = 64;
 /// Longest binary (UNDEFINED) value shown; longer ones are opaque blobs.
 const MAX_BLOB_BYTES: usize = 16;
 
-/// Parses a TIFF structure, keeping every field that could be read.
+/// Parses a TIFF structure, keeping every field that could be read; one too large or too
+/// costly to parse is ignored (its GPS is still removed, from the raw bytes).
 pub(crate) fn parse(tiff: &[u8]) -> Option<Exif> {
+    if tiff.len() > MAX_EXIF_BYTES {
+        tracing::debug!(bytes = tiff.len(), "ignoring oversized EXIF data");
+        return None;
+    }
+    if !has_linear_parse_cost(tiff) {
+        tracing::debug!("ignoring EXIF data whose entries overlap");
+        return None;
+    }
     let result = exif::Reader::new()
         .continue_on_error(true)
         .read_raw(tiff.to_vec());
@@ -286,5 +300,18 @@ pub(crate) mod tests {
     #[test]
     fn an_empty_ascii_user_comment_is_none() {
         assert_eq!(decode_user_comment(b"ASCII\0\0\0\0\0   ", false), None);
+    }
+
+    #[test]
+    fn exif_too_large_or_too_costly_to_parse_is_ignored() {
+        let oversized = tiff_le(&[(0x0112, 3, 1, short(6))], &vec![0; MAX_EXIF_BYTES]);
+        // IFD0 at 8 holds 4 entries, so the shared value starts at 8 + 2 + 48 + 4 = 62.
+        let shared = (0x9286, 7, 60_000, 62u32.to_le_bytes());
+        let entries = [(0x0112, 3, 1, short(6)), shared, shared, shared];
+        let overlapping = tiff_le(&entries, &[b'x'; 60_000]);
+
+        assert!(parse(&oversized[..MAX_EXIF_BYTES]).is_some());
+        assert!(parse(&oversized).is_none());
+        assert!(parse(&overlapping).is_none());
     }
 }

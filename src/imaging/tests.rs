@@ -12,6 +12,7 @@ use image::{
     Delay, DynamicImage, Frame, ImageEncoder, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage,
 };
 
+use super::container::crc32;
 use super::gps::tests::exif_with_gps;
 use super::tags::tests::tiff_le;
 use super::{process, Format, ImagingError, Options};
@@ -591,4 +592,112 @@ fn a_12_megapixel_jpeg_is_timed() {
     let started = std::time::Instant::now();
     let _ = image::load_from_memory(&input).expect("decodes");
     println!("decode alone: {:?}", started.elapsed());
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+/// `png` with a chunk inserted after its IHDR.
+fn with_png_chunk(png: &[u8], kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(kind);
+    chunk.extend_from_slice(data);
+    let crc = crc32(&chunk[4..]);
+    chunk.extend_from_slice(&crc.to_be_bytes());
+    let ihdr_end = 8 + 8 + 13 + 4;
+    [&png[..ihdr_end], &chunk, &png[ihdr_end..]].concat()
+}
+
+/// A 2 MB packet is too large to read, and searched property by property it used to take
+/// hours: its title is ignored, and since it mentions GPS it is blanked whole, with the chunk's
+/// CRC rewritten.
+#[test]
+fn a_two_megabyte_xmp_packet_with_gps_is_blanked_whole_and_not_read() {
+    let mut xmp =
+        b"<x:xmpmeta><dc:title><rdf:Alt><rdf:li>Home</rdf:li></rdf:Alt></dc:title>".to_vec();
+    while xmp.len() < 2_000_000 {
+        xmp.extend_from_slice(b"<exif:GPSa>");
+    }
+    let image = DynamicImage::ImageRgb8(quadrants(16, 16));
+    let itxt = [&b"XML:com.adobe.xmp\0\0\0\0\0"[..], &xmp].concat();
+    let input = with_png_chunk(&png(&image, None), b"iTXt", &itxt);
+
+    let stripped = process(input.clone(), &with_gps_stripping()).expect("processes");
+    let kept = process(input.clone(), &Options::default()).expect("processes");
+
+    let stored = &stripped.original.bytes;
+    assert_eq!(stored.len(), input.len());
+    assert!(!contains(stored, b"GPS") && !contains(stored, b"Home"));
+    assert_eq!(
+        decode(stored).to_rgb8(),
+        image.to_rgb8(),
+        "the CRC is valid"
+    );
+    assert_eq!(kept.original.bytes, input);
+    assert_eq!(kept.metadata.title, None);
+}
+
+/// 4,000 GPS entries that all point at the same 100 KB: the EXIF parser used to copy 400 MB
+/// out of them. The EXIF is not read, but its GPS is still removed.
+#[test]
+fn exif_whose_entries_share_one_value_is_not_read_but_loses_its_gps() {
+    let (entries, value_len) = (4_000u16, 100_000u32);
+    let gps_at = 8 + 2 + 12 + 4;
+    let values = gps_at + 2 + u32::from(entries) * 12 + 4;
+    let mut extra = entries.to_le_bytes().to_vec();
+    for tag in 0..entries {
+        extra.extend_from_slice(&(tag % 30).to_le_bytes());
+        extra.extend_from_slice(&7u16.to_le_bytes());
+        extra.extend_from_slice(&value_len.to_le_bytes());
+        extra.extend_from_slice(&values.to_le_bytes());
+    }
+    extra.extend_from_slice(&[0; 4]);
+    extra.resize(extra.len() + value_len as usize, b'N');
+    let tiff = tiff_le(&[(0x8825, 4, 1, gps_at.to_le_bytes())], &extra);
+    let image = DynamicImage::ImageRgb8(quadrants(16, 16));
+    let input = png(&image, Some(tiff));
+
+    let processed = process(input, &with_gps_stripping()).expect("processes");
+
+    assert_eq!(processed.metadata.exif_json, None);
+    let stored = &processed.original.bytes;
+    assert!(!has_gps(stored));
+    assert!(!contains(stored, b"NNNN"), "the shared value is zeroed");
+}
+
+/// What make_corpus.py writes as `gif/polyglot_js.gif`: the width bytes `/*` open a script
+/// comment that the text after the trailer closes.
+const POLYGLOT_GIF: &[u8] = b"GIF89a/*\x0a\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00\
+    \x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b*/=1;alert('polyglot');";
+
+#[test]
+fn a_gif_that_is_also_a_script_is_refused_whatever_its_tail() {
+    let trailer = POLYGLOT_GIF
+        .iter()
+        .position(|&b| b == 0x3B)
+        .expect("a trailer");
+    let without_script = &POLYGLOT_GIF[..=trailer];
+
+    let polyglot = process(POLYGLOT_GIF.to_vec(), &Options::default());
+    let wide = process(without_script.to_vec(), &Options::default());
+
+    assert!(
+        matches!(polyglot, Err(ImagingError::Unsupported)),
+        "{polyglot:?}"
+    );
+    assert!(matches!(wide, Err(ImagingError::Corrupt(_))), "{wide:?}");
+}
+
+/// Phones append Motion Photo videos and MPF images after EOI; those files must upload.
+#[test]
+fn a_jpeg_with_data_after_its_end_is_kept_byte_for_byte() {
+    let mut input = jpeg(&DynamicImage::ImageRgb8(quadrants(16, 16)), None);
+    input.extend_from_slice(b"\0\0\0\x18ftypmp42 appended video");
+
+    let processed = process(input.clone(), &Options::default()).expect("processes");
+
+    assert_eq!(processed.original.bytes, input);
 }

@@ -12,6 +12,7 @@ mod helpers;
 mod image_formats;
 mod persistence;
 mod photo_metadata;
+mod polyglots;
 mod public_urls;
 mod response_formats;
 mod size_limits;
