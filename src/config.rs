@@ -326,7 +326,9 @@ mod tests {
         assert_eq!(config.public_url.as_deref(), Some("http://nas.local:8080"));
     }
 
+    // `Jail` closures must return figment's own (large) error type.
     #[test]
+    #[allow(clippy::result_large_err)]
     fn each_layer_overrides_the_one_below_it() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -368,6 +370,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)]
     fn an_unknown_key_in_the_file_is_refused() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("sajin.toml", "max_upload_sise = 5")?;
