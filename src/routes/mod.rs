@@ -94,13 +94,19 @@ pub fn client_ip(req: &HttpRequest, config: &Config) -> Option<String> {
         .map(|ip| ip.to_canonical().to_string())
 }
 
-/// The first entry of every `X-Forwarded-For` header, in order, that is an IP address (with
-/// or without a port; `unknown` and obfuscated names are skipped).
+/// The last entry across every `X-Forwarded-For` header that is an IP address (with or
+/// without a port; `unknown` and obfuscated names are skipped). The proxy in front of sajin
+/// appends the address it saw; anything before that came from the client and can be forged.
 fn forwarded_for(req: &HttpRequest) -> Option<IpAddr> {
-    req.headers()
+    let entries: Vec<&str> = req
+        .headers()
         .get_all("x-forwarded-for")
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
+        .collect();
+    entries
+        .into_iter()
+        .rev()
         .find_map(|entry| parse_forwarded_ip(entry.trim()))
 }
 

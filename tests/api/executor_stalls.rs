@@ -1,15 +1,16 @@
-//! CPU-heavy request work runs on the blocking pool, so one large upload does not stall the
-//! other requests its worker serves. The test server has a single worker.
+//! A measurement, not a check: how long other requests wait while one worker takes a
+//! full-size base64 upload. CPU-heavy request work runs on the blocking pool, so the figure
+//! should stay near a normal health check's time; were the parsing on the worker thread, it
+//! would grow to the parse time. The test server has a single worker. Run it with
+//! `cargo test --test api executor_stalls -- --ignored --nocapture`.
 
 use std::time::{Duration, Instant};
 
 use crate::helpers::{expect_api_error, spawn_app};
 
-/// Health checks answered this late mean the worker was busy computing, not waiting.
-const MAX_STALL: Duration = Duration::from_millis(300);
-
 #[tokio::test]
-async fn a_full_size_base64_upload_does_not_stall_other_requests() {
+#[ignore = "a timing, not a check"]
+async fn the_slowest_health_check_during_a_full_size_base64_upload_is_timed() {
     let app = spawn_app().await;
     // Base64 of 20 MB of zeros: nothing to percent-encode, so the body is the whole limit's
     // worth of text to parse and decode.
@@ -36,7 +37,6 @@ async fn a_full_size_base64_upload_does_not_stall_other_requests() {
         }
     };
 
-    eprintln!("slowest health check during the upload: {slowest:?}");
     expect_api_error(response, 400, 610).await;
-    assert!(slowest < MAX_STALL, "a health check took {slowest:?}");
+    println!("slowest health check during the upload: {slowest:?}");
 }
