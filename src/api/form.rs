@@ -25,6 +25,22 @@ use crate::domain::base64_source::TextEncoding;
 /// Fields whose value may be the upload itself.
 pub const SOURCE_FIELDS: [&str; 2] = ["source", "image"];
 
+/// The other fields the API reads. Any other multipart part is read past and dropped, as
+/// Chevereto ignores unknown parameters; its bytes still count towards the body cap.
+pub const PARAMETER_FIELDS: [&str; 11] = [
+    "key",
+    "format",
+    "title",
+    "description",
+    "tags",
+    "album_id",
+    "category_id",
+    "width",
+    "expiration",
+    "nsfw",
+    "use_file_date",
+];
+
 /// Room in a body for every field besides the source.
 const OTHER_FIELDS_BYTES: u64 = 1024 * 1024;
 
@@ -286,6 +302,9 @@ async fn read_one_part(
 ) -> Result<(), FormError> {
     let head = PartHead::of(&part);
     let source_field = SOURCE_FIELDS.into_iter().find(|known| *known == head.name);
+    if source_field.is_none() && !PARAMETER_FIELDS.contains(&head.name.as_str()) {
+        return skip_part(part).await;
+    }
     let cap = limits.part_cap(source_field.is_some(), head.file_name.is_some());
     let Some(bytes) = read_part(part, cap).await? else {
         return Err(match source_field {
@@ -352,6 +371,12 @@ fn as_source_text(bytes: Vec<u8>, has_file_name: bool) -> Result<String, Vec<u8>
 }
 
 /// Reads one part, or `None` as soon as it passes `cap` bytes.
+/// Reads a part to its end, keeping nothing.
+async fn skip_part(mut part: Field) -> Result<(), FormError> {
+    while part.try_next().await.map_err(from_multipart)?.is_some() {}
+    Ok(())
+}
+
 async fn read_part(mut part: Field, cap: u64) -> Result<Option<Vec<u8>>, FormError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = part.try_next().await.map_err(from_multipart)? {
