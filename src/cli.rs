@@ -113,9 +113,9 @@ impl Cli {
                 command: KeyCommand::Create { user },
             } => {
                 let services = open_services(load_config(&self.common)?)?;
-                let key = services
-                    .db
-                    .with_conn(|conn| Ok(auth::create_api_key_for(conn, &services.ids, &user)))??;
+                let key = services.db.with_conn(|conn| {
+                    Ok(auth::create_api_key_for(conn, &services.key_ids, &user))
+                })??;
                 println!("{key}");
                 Ok(())
             }

@@ -35,6 +35,7 @@ pub const KEYS: &[&str] = &[
     "client_timeout_secs",
     "workers",
     "id_padding",
+    "id_salt",
 ];
 
 /// The settings exactly as the layers give them, before validation.
@@ -56,6 +57,7 @@ pub struct RawConfig {
     pub client_timeout_secs: u64,
     pub workers: Option<usize>,
     pub id_padding: u64,
+    pub id_salt: Option<String>,
 }
 
 impl Default for RawConfig {
@@ -76,6 +78,7 @@ impl Default for RawConfig {
             client_timeout_secs: 60,
             workers: None,
             id_padding: 999,
+            id_salt: None,
         }
     }
 }
@@ -166,6 +169,8 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    #[error("id_salt is empty: remove it to use this install's own salt")]
+    EmptySalt,
 }
 
 /// The validated configuration the server runs on.
@@ -187,6 +192,8 @@ pub struct Config {
     pub client_timeout: Duration,
     pub workers: Option<usize>,
     pub id_padding: u64,
+    /// The salt of public upload ids; `None` uses the one this install made at first start.
+    pub id_salt: Option<String>,
 }
 
 impl Config {
@@ -232,6 +239,13 @@ impl Config {
         if raw.url_fetch_timeout_secs == 0 {
             return Err(ConfigError::Zero("url_fetch_timeout_secs"));
         }
+        if raw
+            .id_salt
+            .as_deref()
+            .is_some_and(|salt| salt.trim().is_empty())
+        {
+            return Err(ConfigError::EmptySalt);
+        }
         Ok(Self {
             listen,
             data_dir: raw.data_dir,
@@ -248,6 +262,7 @@ impl Config {
             client_timeout: Duration::from_secs(raw.client_timeout_secs),
             workers: raw.workers,
             id_padding: raw.id_padding,
+            id_salt: raw.id_salt,
         })
     }
 

@@ -22,6 +22,8 @@ use crate::{purge, routes};
 
 /// Redirects a URL source may take.
 const MAX_REDIRECTS: usize = 5;
+/// Padding of encoded API key ids; fixed, since keys already handed out must keep decoding.
+const KEY_ID_PADDING: u64 = 999;
 /// Seconds in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
 
@@ -109,9 +111,13 @@ pub fn open_services(config: Config) -> anyhow::Result<Services> {
             })
         })
         .context("loading the id salt")?;
-    let ids = IdCodec::new(&salt, config.id_padding);
+    let ids = IdCodec::new(
+        config.id_salt.as_deref().unwrap_or(&salt),
+        config.id_padding,
+    );
+    let key_ids = IdCodec::new(&salt, KEY_ID_PADDING);
     let first_admin = db
-        .with_conn(|conn| Ok(auth::ensure_first_admin(conn, &ids)))
+        .with_conn(|conn| Ok(auth::ensure_first_admin(conn, &key_ids)))
         .context("creating the first admin")?
         .context("creating the first admin")?;
     if let Some(admin) = first_admin {
@@ -122,6 +128,7 @@ pub fn open_services(config: Config) -> anyhow::Result<Services> {
         db,
         storage,
         ids,
+        key_ids,
     })
 }
 

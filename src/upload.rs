@@ -35,7 +35,11 @@ pub struct Services {
     pub config: Config,
     pub db: Db,
     pub storage: Storage,
+    /// Public upload ids: the configured salt and padding.
     pub ids: IdCodec,
+    /// API key ids: this install's own salt and a fixed padding, so that changing the id
+    /// settings to carry over old URLs leaves every key working.
+    pub key_ids: IdCodec,
 }
 
 /// What a client asked for besides the bytes, already validated.

@@ -180,7 +180,7 @@ async fn verify_key(state: &AppState, key: String) -> Result<UserRecord, ApiErro
     let checked = web::block(move || {
         services
             .db
-            .with_conn(|conn| auth::verify_api_key(conn, &services.ids, &key))
+            .with_conn(|conn| auth::verify_api_key(conn, &services.key_ids, &key))
     })
     .await
     .map_err(|err| ApiError::internal("the key check task failed", &err))?

@@ -178,7 +178,7 @@ async fn a_form_key_overrides_a_query_key() {
     let app = spawn_app().await;
     let other_key = crate::helpers::new_admin_key(&app.services);
     let encoded_id = other_key.split('_').nth(1).expect("chv_<id>_<secret>");
-    let other_id = app.services.ids.decode(encoded_id).expect("a key id") as i64;
+    let other_id = app.services.key_ids.decode(encoded_id).expect("a key id") as i64;
     app.execute_sql(
         "UPDATE api_keys SET revoked_at = 1 WHERE id = ?1",
         [other_id],

@@ -89,7 +89,7 @@ pub async fn spawn_app_in(data_dir: TempDir, tweak: impl FnOnce(&mut Config)) ->
 pub fn new_admin_key(services: &Services) -> String {
     services
         .db
-        .with_conn(|conn| Ok(create_api_key_for(conn, &services.ids, "admin")))
+        .with_conn(|conn| Ok(create_api_key_for(conn, &services.key_ids, "admin")))
         .expect("the database answers")
         .expect("the admin account exists")
 }

@@ -64,3 +64,28 @@ async fn leftovers_of_interrupted_writes_in_tmp_are_cleared_at_start_up() {
 
     assert!(app.tmp_files().is_empty(), "{:?}", app.tmp_files());
 }
+
+#[tokio::test]
+async fn a_configured_id_salt_gives_chevereto_s_ids_and_leaves_api_keys_working() {
+    let app = spawn_app().await;
+    let key = app.api_key.clone();
+    let data_dir = app.stop().await;
+
+    let app = spawn_app_in(data_dir, |config| {
+        config.id_salt = Some("changeme".into());
+        config.id_padding = 999;
+    })
+    .await;
+    let response = app
+        .client
+        .post(app.url("/api/1/upload"))
+        .header("X-API-Key", &key)
+        .multipart(file_form("a.png", &png(8, 8, 1)))
+        .send()
+        .await
+        .expect("an answer");
+
+    let image = expect_image(response).await;
+    // Chevereto's encoding of the first upload id with salt "changeme" and padding 999.
+    assert_eq!(str_at(&image, "/id_encoded"), "Gs");
+}

@@ -149,7 +149,7 @@ async fn use_file_date_shows_the_date_taken_for_admins_only() {
         .db
         .with_conn(|conn| {
             let (user_id, _password) = create_user(conn, "bob", Role::User).expect("a user");
-            create_api_key(conn, &app.services.ids, user_id)
+            create_api_key(conn, &app.services.key_ids, user_id)
         })
         .expect("a key for bob");
 
