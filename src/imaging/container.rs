@@ -354,10 +354,11 @@ pub(crate) fn crc32(data: &[u8]) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    /// A PNG chunk with its length and CRC.
+    pub(crate) fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
         let mut out = (data.len() as u32).to_be_bytes().to_vec();
         out.extend_from_slice(kind);
         out.extend_from_slice(data);

@@ -78,17 +78,8 @@ fn check_screen(bytes: &[u8], layout: &gif::Layout) -> Result<(), ImagingError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imaging::container::crc32;
+    use crate::imaging::container::tests::png_chunk;
     use crate::imaging::gif::tests::gif;
-
-    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-        let mut out = (data.len() as u32).to_be_bytes().to_vec();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let crc = crc32(&out[4..]);
-        out.extend_from_slice(&crc.to_be_bytes());
-        out
-    }
 
     /// A 1x1 grey PNG (its IDAT left out, which does not matter here) followed by `tail`.
     fn png(tail: &[u8]) -> Vec<u8> {
