@@ -3,7 +3,7 @@
 //! The binary in `main.rs` only parses the command line and calls into this library, so the
 //! integration tests drive exactly the code that runs in production. Layers, from the edge in:
 //! `routes` and `api` (HTTP, actix), `upload` (the one upload path) and `purge`, then `imaging`,
-//! `storage` and `db`, which know nothing of HTTP.
+//! `video`, `storage` and `db`, which know nothing of HTTP.
 
 pub mod api;
 pub mod auth;
@@ -20,3 +20,4 @@ pub mod startup;
 pub mod storage;
 pub mod telemetry;
 pub mod upload;
+pub mod video;
