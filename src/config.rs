@@ -36,6 +36,7 @@ pub const KEYS: &[&str] = &[
     "workers",
     "id_padding",
     "id_salt",
+    "ffmpeg_path",
 ];
 
 /// The settings exactly as the layers give them, before validation.
@@ -58,6 +59,7 @@ pub struct RawConfig {
     pub workers: Option<usize>,
     pub id_padding: u64,
     pub id_salt: Option<String>,
+    pub ffmpeg_path: PathBuf,
 }
 
 impl Default for RawConfig {
@@ -79,6 +81,7 @@ impl Default for RawConfig {
             workers: None,
             id_padding: 999,
             id_salt: None,
+            ffmpeg_path: PathBuf::from("ffmpeg"),
         }
     }
 }
@@ -171,6 +174,10 @@ pub enum ConfigError {
     Zero(&'static str),
     #[error("id_salt is empty: remove it to use this install's own salt")]
     EmptySalt,
+    #[error(
+        "ffmpeg_path is empty: name the ffmpeg binary (the default \"ffmpeg\" looks on the PATH)"
+    )]
+    EmptyFfmpegPath,
 }
 
 /// The validated configuration the server runs on.
@@ -194,6 +201,9 @@ pub struct Config {
     pub id_padding: u64,
     /// The salt of public upload ids; `None` uses the one this install made at first start.
     pub id_salt: Option<String>,
+    /// The ffmpeg that takes video frames: a path, or a name looked up on the PATH. When it
+    /// does not run, videos get placeholder frames.
+    pub ffmpeg_path: PathBuf,
 }
 
 impl Config {
@@ -246,6 +256,9 @@ impl Config {
         {
             return Err(ConfigError::EmptySalt);
         }
+        if raw.ffmpeg_path.as_os_str().is_empty() {
+            return Err(ConfigError::EmptyFfmpegPath);
+        }
         Ok(Self {
             listen,
             data_dir: raw.data_dir,
@@ -263,6 +276,7 @@ impl Config {
             workers: raw.workers,
             id_padding: raw.id_padding,
             id_salt: raw.id_salt,
+            ffmpeg_path: raw.ffmpeg_path,
         })
     }
 
@@ -317,6 +331,19 @@ mod tests {
         let config = Config::validate(raw).expect("example validates");
         assert_eq!(config.max_upload_bytes, 20_000_000);
         assert_eq!(config.listen.port(), 8080);
+        assert_eq!(config.ffmpeg_path, PathBuf::from("ffmpeg"));
+    }
+
+    #[test]
+    fn an_empty_ffmpeg_path_is_refused() {
+        let raw = RawConfig {
+            ffmpeg_path: PathBuf::new(),
+            ..RawConfig::default()
+        };
+        assert!(matches!(
+            Config::validate(raw),
+            Err(ConfigError::EmptyFfmpegPath)
+        ));
     }
 
     #[test]
