@@ -36,7 +36,8 @@ impl<'a> Links<'a> {
         self.file(record, None, &record.extension)
     }
 
-    /// `/image/<slug>.<id>`, or `/image/<id>` when the title gives no slug.
+    /// `/image/<slug>.<id>` (`/video/…` for a video), or `/image/<id>` when the title gives
+    /// no slug.
     pub fn viewer_path(&self, record: &UploadRecord) -> String {
         viewer_path(record, &self.id(record))
     }
@@ -46,9 +47,9 @@ impl<'a> Links<'a> {
         format!("{}{}", self.base, self.viewer_path(record))
     }
 
-    /// `/image/<id>`, absolute.
+    /// `/image/<id>` (`/video/<id>` for a video), absolute.
     pub fn short(&self, record: &UploadRecord) -> String {
-        format!("{}/image/{}", self.base, self.id(record))
+        format!("{}/{}/{}", self.base, kind(record), self.id(record))
     }
 
     /// The delete link for `secret`.
@@ -60,9 +61,19 @@ impl<'a> Links<'a> {
 /// The canonical viewer path for an upload whose public id is `id`.
 pub fn viewer_path(record: &UploadRecord, id: &str) -> String {
     let slug = record.title.as_deref().map(slugify).unwrap_or_default();
+    let kind = kind(record);
     if slug.is_empty() {
-        format!("/image/{id}")
+        format!("/{kind}/{id}")
     } else {
-        format!("/image/{slug}.{id}")
+        format!("/{kind}/{slug}.{id}")
+    }
+}
+
+/// The first segment of an upload's pages: `image` or `video`, as in Chevereto.
+fn kind(record: &UploadRecord) -> &'static str {
+    if record.is_video() {
+        "video"
+    } else {
+        "image"
     }
 }

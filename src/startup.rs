@@ -16,8 +16,9 @@ use crate::config::Config;
 use crate::db::{meta, Db};
 use crate::domain::id_codec::IdCodec;
 use crate::fetch::{FetchPolicy, Fetcher};
-use crate::storage::Storage;
+use crate::storage::{Storage, TMP_DIR};
 use crate::upload::Services;
+use crate::video::FrameSource;
 use crate::{purge, routes};
 
 /// Redirects a URL source may take.
@@ -46,6 +47,7 @@ impl Application {
     /// Opens the data directory, binds `config.listen` and builds the server.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let services = Arc::new(open_services(config)?);
+        announce_frames(&services);
         let cleared = services
             .storage
             .clear_temp()
@@ -123,13 +125,27 @@ pub fn open_services(config: Config) -> anyhow::Result<Services> {
     if let Some(admin) = first_admin {
         announce_first_admin(&admin);
     }
+    let frames = FrameSource::probe(&config.ffmpeg_path, &storage.root().join(TMP_DIR));
     Ok(Services {
         config,
         db,
         storage,
         ids,
         key_ids,
+        frames,
     })
+}
+
+/// Says once, when the server starts, where video frames will come from.
+fn announce_frames(services: &Services) {
+    match services.frames.ffmpeg() {
+        Some(ffmpeg) => tracing::info!(ffmpeg = %ffmpeg.display(), "video frames come from ffmpeg"),
+        None => tracing::warn!(
+            ffmpeg_path = %services.config.ffmpeg_path.display(),
+            "ffmpeg does not run: video uploads get a gray placeholder frame (install ffmpeg \
+             or set ffmpeg_path for real ones)"
+        ),
+    }
 }
 
 /// The one time the first admin's secrets are shown: they are not stored in clear anywhere.

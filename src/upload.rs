@@ -1,10 +1,10 @@
 //! The upload service: from validated input to files on disk and a committed row.
 //!
 //! This is the one path every upload takes, whatever its source (file part, base64, URL) and
-//! whoever sends it. It blocks (image work, disk, SQLite) and runs on the blocking pool. The
-//! order is what keeps a failed upload from leaving anything behind: check references, process
-//! the image in memory, write and fsync every file, then insert the row in one transaction; only
-//! when the commit succeeds are the files kept.
+//! whoever sends it. It blocks (image and video work, disk, SQLite) and runs on the blocking
+//! pool. The order is what keeps a failed upload from leaving anything behind: check
+//! references, process the image or video in memory, write and fsync every file, then insert
+//! the row in one transaction; only when the commit succeeds are the files kept.
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use md5::{Digest, Md5};
@@ -13,20 +13,23 @@ use rusqlite::TransactionBehavior;
 use sha2::Sha256;
 
 use crate::config::{Config, DuplicatePolicy};
-use crate::db::uploads::{self, UploadRecord, VariantRecord};
+use crate::db::uploads::{self, UploadRecord};
 use crate::db::users::{Role, UserRecord};
 use crate::db::{Db, DbError};
 use crate::domain::expiration::Expiration;
 use crate::domain::filename;
 use crate::domain::id_codec::IdCodec;
-use crate::imaging::{self, Encoded, ImagingError, Processed};
-use crate::storage::{FileToStore, Storage, StorageError};
+use crate::imaging::{ImagingError, Metadata};
+use crate::storage::{Storage, StorageError};
 use crate::telemetry::error_chain;
+use crate::video::{FrameSource, VideoError};
+
+mod prepared;
+
+use prepared::{prepare, PreparedFile, VideoPart};
 
 /// How far back the duplicate check looks, as Chevereto does.
 const DUPLICATE_WINDOW_SECS: i64 = 24 * 60 * 60;
-/// Decoders may allocate at most this much for one image.
-const MAX_DECODE_BYTES: u64 = 1 << 30;
 /// Format of Chevereto's `date` and `date_gmt` fields.
 pub const DATE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
@@ -40,6 +43,8 @@ pub struct Services {
     /// API key ids: this install's own salt and a fixed padding, so that changing the id
     /// settings to carry over old URLs leaves every key working.
     pub key_ids: IdCodec,
+    /// Where video poster frames come from.
+    pub frames: FrameSource,
 }
 
 /// What a client asked for besides the bytes, already validated.
@@ -78,6 +83,8 @@ pub enum UploadError {
     Empty,
     #[error(transparent)]
     Imaging(#[from] ImagingError),
+    #[error(transparent)]
+    Video(#[from] VideoError),
     #[error("duplicated upload")]
     Duplicate,
     #[error("album not found, or not yours")]
@@ -112,10 +119,15 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
         owner,
         uploader_ip,
     } = input;
-    let processed = imaging::process(bytes, &image_options(&services.config, &options))?;
+    let prepared = prepare(services, bytes, &source_md5, &options)?;
     let now = Utc::now();
-    let stem = filename::sanitize_stem(client_file_name.as_deref().unwrap_or("image"));
-    let files = files_to_store(&processed);
+    let fallback_stem = if prepared.video.is_some() {
+        "video"
+    } else {
+        "image"
+    };
+    let stem = filename::sanitize_stem(client_file_name.as_deref().unwrap_or(fallback_stem));
+    let files = prepared.files_to_store();
     let stored = services.storage.store(now.date_naive(), &stem, &files)?;
 
     let delete_secret = new_delete_secret();
@@ -126,26 +138,27 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
         category_id: options.category_id,
         storage_dir: stored.dir.clone(),
         name: stored.name.clone(),
-        extension: processed.original.format.extension().to_string(),
-        mime: processed.original.format.mime().to_string(),
-        size: processed.original.bytes.len() as u64,
-        width: processed.original.width,
-        height: processed.original.height,
-        thumb: variant_record(&processed.thumb),
-        medium: processed.medium.as_ref().map(variant_record),
-        title: pick_title(&options, client_file_name.as_deref(), &processed),
+        extension: prepared.original.extension.to_string(),
+        mime: prepared.mime.to_string(),
+        size: prepared.original.bytes.len() as u64,
+        width: prepared.original.width,
+        height: prepared.original.height,
+        thumb: prepared.thumb.record(),
+        medium: prepared.medium.as_ref().map(PreparedFile::record),
+        video: prepared.video.as_ref().map(VideoPart::record),
+        title: pick_title(&options, client_file_name.as_deref(), &prepared.metadata),
         original_filename: client_file_name.unwrap_or_default(),
         description: options
             .description
             .clone()
-            .or(processed.metadata.description.clone()),
+            .or(prepared.metadata.description.clone()),
         tags: options.tags.clone(),
         is_nsfw: options.is_nsfw,
-        md5: processed.md5.clone(),
+        md5: prepared.md5.clone(),
         source_md5,
-        exif_json: processed.metadata.exif_json.clone(),
-        is_animated: processed.is_animated,
-        is_360: processed.metadata.is_360,
+        exif_json: prepared.metadata.exif_json.clone(),
+        is_animated: prepared.is_animated,
+        is_360: prepared.metadata.is_360,
         date_local: String::new(),
         date_gmt: String::new(),
         created_at: now.timestamp(),
@@ -158,7 +171,7 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
         likes: 0,
     };
     let wants_file_date = options.use_file_date && owner.role == Role::Admin;
-    let shown_date = shown_date(wants_file_date, &processed, now);
+    let shown_date = shown_date(wants_file_date, &prepared.metadata, now);
     record.date_local = shown_date
         .with_timezone(&Local)
         .format(DATE_FORMAT)
@@ -172,17 +185,6 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
         record,
         delete_secret,
     })
-}
-
-fn image_options(config: &Config, options: &UploadOptions) -> imaging::Options {
-    imaging::Options {
-        resize_width: options.width,
-        strip_gps: config.strip_gps,
-        limits: imaging::Limits {
-            max_pixels: config.max_image_pixels,
-            max_decode_bytes: MAX_DECODE_BYTES,
-        },
-    }
 }
 
 fn check_references(services: &Services, input: &UploadInput) -> Result<(), UploadError> {
@@ -246,55 +248,23 @@ fn insert_row(services: &Services, record: &UploadRecord) -> Result<i64, UploadE
     })?
 }
 
-fn files_to_store(processed: &Processed) -> Vec<FileToStore<'_>> {
-    let mut files = vec![
-        file_to_store(None, &processed.original),
-        file_to_store(Some("th"), &processed.thumb),
-    ];
-    if let Some(medium) = &processed.medium {
-        files.push(file_to_store(Some("md"), medium));
-    }
-    files
-}
-
-fn file_to_store<'a>(suffix: Option<&'static str>, encoded: &'a Encoded) -> FileToStore<'a> {
-    FileToStore {
-        suffix,
-        extension: encoded.format.extension(),
-        bytes: &encoded.bytes,
-    }
-}
-
-fn variant_record(encoded: &Encoded) -> VariantRecord {
-    VariantRecord {
-        extension: encoded.format.extension().to_string(),
-        size: encoded.bytes.len() as u64,
-        width: encoded.width,
-        height: encoded.height,
-    }
-}
-
 fn pick_title(
     options: &UploadOptions,
     client_file_name: Option<&str>,
-    processed: &Processed,
+    metadata: &Metadata,
 ) -> Option<String> {
     let from_name = || client_file_name.and_then(filename::title_from_filename);
     options
         .title
         .clone()
-        .or_else(|| processed.metadata.title.clone())
+        .or_else(|| metadata.title.clone())
         .or_else(from_name)
 }
 
 /// The upload's shown date: now, or for admins who ask, when the photo was taken. A taken
 /// time without a UTC offset is read as the server's local time.
-fn shown_date(wants_file_date: bool, processed: &Processed, now: DateTime<Utc>) -> DateTime<Utc> {
-    let taken = processed
-        .metadata
-        .date_taken
-        .as_ref()
-        .filter(|_| wants_file_date);
+fn shown_date(wants_file_date: bool, metadata: &Metadata, now: DateTime<Utc>) -> DateTime<Utc> {
+    let taken = metadata.date_taken.as_ref().filter(|_| wants_file_date);
     let Some(taken) = taken else {
         return now;
     };

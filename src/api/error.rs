@@ -17,6 +17,7 @@ use crate::fetch::FetchError;
 use crate::imaging::ImagingError;
 use crate::telemetry::error_chain;
 use crate::upload::UploadError;
+use crate::video::VideoError;
 
 /// An error answer of the upload API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +74,8 @@ impl ApiError {
         Self::new(
             StatusCode::BAD_REQUEST,
             610,
-            "Invalid or unsupported file type: upload a JPEG, PNG, GIF, WebP or BMP image",
+            "Invalid or unsupported file type: upload a JPEG, PNG, GIF, WebP or BMP image, \
+             or an MP4, MOV or WebM video",
         )
     }
 
@@ -179,11 +181,28 @@ impl From<ImagingError> for ApiError {
     }
 }
 
+impl From<VideoError> for ApiError {
+    fn from(err: VideoError) -> Self {
+        match err {
+            VideoError::Unsupported(_) | VideoError::Damaged(_) | VideoError::Undecodable => {
+                ApiError::new(StatusCode::BAD_REQUEST, 610, err.to_string())
+            }
+            VideoError::TooManyPixels { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, 400, err.to_string())
+            }
+            VideoError::Frame(_) | VideoError::Scratch(_) => {
+                ApiError::internal("making a video's frame failed", &err)
+            }
+        }
+    }
+}
+
 impl From<UploadError> for ApiError {
     fn from(err: UploadError) -> Self {
         match err {
             UploadError::Empty => ApiError::empty_source(),
             UploadError::Imaging(err) => err.into(),
+            UploadError::Video(err) => err.into(),
             UploadError::Duplicate => {
                 ApiError::new(StatusCode::BAD_REQUEST, 101, "Duplicated upload")
             }
@@ -227,6 +246,17 @@ mod tests {
             "File too big - max 20 MB"
         );
         assert_eq!(format_limit(1_500_000), "1.5 MB");
+    }
+
+    #[test]
+    fn a_damaged_video_is_the_client_s_fault_and_says_so() {
+        let error = ApiError::from(VideoError::Damaged("cut short".into()));
+
+        assert_eq!((error.status, error.code), (StatusCode::BAD_REQUEST, 610));
+        assert_eq!(
+            error.message,
+            "The video is damaged or incomplete: cut short"
+        );
     }
 
     #[test]

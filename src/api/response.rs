@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::db::uploads::{UploadRecord, VariantRecord};
 use crate::links::Links;
+use crate::video::{minutes_and_seconds, whole_seconds};
 
 /// Characters of the title kept in `title_truncated`.
 const TRUNCATED_TITLE_CHARS: usize = 25;
@@ -54,11 +55,23 @@ fn image_object(
     image
 }
 
+/// Chevereto's `chain`: one bit per stored file (frame 16, original 8, image 4, medium 2,
+/// thumb 1). Images have always been sent image, medium and thumb, and keep that.
+fn chain(record: &UploadRecord) -> u8 {
+    let medium = if record.medium.is_some() { 2 } else { 0 };
+    let video = if record.is_video() { 16 | 8 } else { 0 };
+    video | 4 | medium | 1
+}
+
 /// Fields that mirror the stored row.
 fn stored_fields(record: &UploadRecord) -> Map<String, Value> {
     let medium_size = record.medium.as_ref().map_or(0, |medium| medium.size);
-    let chain = 4 | 1 | if record.medium.is_some() { 2 } else { 0 };
+    let frame_size = record.video.as_ref().map_or(0, |video| video.frame.size);
     let expiration = record.expires_at.and_then(format_unix);
+    let seconds = record
+        .video
+        .as_ref()
+        .map(|video| whole_seconds(video.duration()));
     let value = json!({
         "name": record.name,
         "extension": record.extension,
@@ -78,19 +91,19 @@ fn stored_fields(record: &UploadRecord) -> Map<String, Value> {
         "original_exifdata": record.exif_json,
         "views": record.views,
         "category_id": record.category_id,
-        "chain": chain,
+        "chain": chain(record),
         "thumb_size": record.thumb.size,
         "medium_size": medium_size,
-        "frame_size": 0,
+        "frame_size": frame_size,
         "expiration_date_gmt": expiration,
         "likes": record.likes,
         "is_animated": u8::from(record.is_animated),
         "is_approved": 1,
         "is_360": u8::from(record.is_360),
-        "duration": 0,
-        // Minutes and seconds for a video; images have no length to show.
-        "duration_time": "",
-        "type": "image",
+        "duration": seconds.unwrap_or(0),
+        // Images have no length to show.
+        "duration_time": seconds.map(minutes_and_seconds).unwrap_or_default(),
+        "type": if record.is_video() { "video" } else { "image" },
         "tags_string": record.tags.join(", "),
         "file": { "resource": { "type": "path" } },
     });
@@ -122,19 +135,18 @@ fn derived_fields(record: &UploadRecord, links: &Links<'_>) -> Map<String, Value
         "path_viewer": links.viewer_path(record),
         "url_short": links.short(record),
     });
-    into_map(value)
+    let mut fields = into_map(value);
+    if let Some(video) = &record.video {
+        let frame = variant_object(record, links, "fr", Some(&video.frame));
+        fields.insert("url_frame".into(), frame["url"].clone());
+        fields.insert("frame".into(), frame);
+    }
+    fields
 }
 
 /// What a page shows: the display image and the labels.
 fn display_fields(record: &UploadRecord, links: &Links<'_>) -> Map<String, Value> {
-    let (display_url, display_width, display_height) = match &record.medium {
-        Some(medium) => (
-            links.file(record, Some("md"), &medium.extension),
-            medium.width,
-            medium.height,
-        ),
-        None => (links.original(record), record.width, record.height),
-    };
+    let (display_url, display_width, display_height) = display_image(record, links);
     let title = record.title.clone().unwrap_or_default();
     let truncated = truncate_title(&title);
     let value = json!({
@@ -151,6 +163,23 @@ fn display_fields(record: &UploadRecord, links: &Links<'_>) -> Map<String, Value
         "display_title": title,
     });
     into_map(value)
+}
+
+/// The picture that stands for the upload: the medium image, else the original, or for a
+/// video (whose original is no picture) its frame.
+pub fn display_image(record: &UploadRecord, links: &Links<'_>) -> (String, u32, u32) {
+    if let Some(medium) = &record.medium {
+        let url = links.file(record, Some("md"), &medium.extension);
+        return (url, medium.width, medium.height);
+    }
+    match &record.video {
+        Some(video) => {
+            let frame = &video.frame;
+            let url = links.file(record, Some("fr"), &frame.extension);
+            (url, frame.width, frame.height)
+        }
+        None => (links.original(record), record.width, record.height),
+    }
 }
 
 fn variant_object(

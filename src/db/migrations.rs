@@ -8,7 +8,8 @@ use rusqlite::Connection;
 use super::DbError;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -92,7 +93,17 @@ CREATE INDEX uploads_location ON uploads (storage_dir, name);
 CREATE INDEX uploads_expires_at ON uploads (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX uploads_duplicates ON uploads (source_md5, uploader_ip, created_at);
 CREATE INDEX uploads_user ON uploads (user_id, created_at);
-"#];
+"#,
+    // Videos: their length and the poster frame their thumbnail and medium come from. A row
+    // with a frame is a video.
+    r#"
+ALTER TABLE uploads ADD COLUMN duration_ms     INTEGER;
+ALTER TABLE uploads ADD COLUMN frame_extension TEXT;
+ALTER TABLE uploads ADD COLUMN frame_size      INTEGER;
+ALTER TABLE uploads ADD COLUMN frame_width     INTEGER;
+ALTER TABLE uploads ADD COLUMN frame_height    INTEGER;
+"#,
+];
 
 /// Brings the schema up to date.
 pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
@@ -124,6 +135,31 @@ mod tests {
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .expect("version");
         assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_first_version_database_gains_the_video_columns_and_keeps_its_rows() {
+        let mut conn = Connection::open_in_memory().expect("memory db");
+        conn.execute_batch(MIGRATIONS[0]).expect("the first schema");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("set version");
+        conn.execute(
+            "INSERT INTO categories (name, url_key) VALUES ('a', 'a')",
+            [],
+        )
+        .expect("a row");
+
+        migrate(&mut conn).expect("migration");
+
+        let (categories, frames): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM categories),
+                        (SELECT COUNT(frame_extension) FROM uploads)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("the new columns exist");
+        assert_eq!((categories, frames), (1, 0));
     }
 
     #[test]

@@ -13,6 +13,22 @@ pub struct VariantRecord {
     pub height: u32,
 }
 
+/// What a video has besides the fields every upload has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoRecord {
+    /// Length in milliseconds; 0 when the container did not say.
+    pub duration_ms: u64,
+    /// The poster frame (`NAME.fr.EXT`) the thumbnail and medium were made from.
+    pub frame: VariantRecord,
+}
+
+impl VideoRecord {
+    /// The video's length.
+    pub fn duration(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.duration_ms)
+    }
+}
+
 /// Everything stored about one upload. `id` is 0 until the row is inserted.
 #[derive(Debug, Clone)]
 pub struct UploadRecord {
@@ -31,6 +47,8 @@ pub struct UploadRecord {
     pub height: u32,
     pub thumb: VariantRecord,
     pub medium: Option<VariantRecord>,
+    /// Set for videos, `None` for images.
+    pub video: Option<VideoRecord>,
     pub original_filename: String,
     pub title: Option<String>,
     pub description: Option<String>,
@@ -62,12 +80,20 @@ impl UploadRecord {
         self.expires_at.is_some_and(|at| at <= now)
     }
 
+    /// Whether the upload is a video (its original plays; its frame is the picture).
+    pub fn is_video(&self) -> bool {
+        self.video.is_some()
+    }
+
     /// File names of the original and every variant, original first.
     pub fn file_names(&self) -> Vec<String> {
         let mut names = vec![format!("{}.{}", self.name, self.extension)];
         names.push(format!("{}.th.{}", self.name, self.thumb.extension));
         if let Some(medium) = &self.medium {
             names.push(format!("{}.md.{}", self.name, medium.extension));
+        }
+        if let Some(video) = &self.video {
+            names.push(format!("{}.fr.{}", self.name, video.frame.extension));
         }
         names
     }
@@ -77,21 +103,26 @@ const COLUMNS: &str = "id, user_id, album_id, category_id, storage_dir, name, ex
     size, width, height, thumb_extension, thumb_size, thumb_width, thumb_height, \
     medium_extension, medium_size, medium_width, medium_height, original_filename, title, \
     description, tags, nsfw, md5, source_md5, exif_json, is_animated, is_360, date_local, \
-    date_gmt, created_at, expires_at, delete_hash, uploader_ip, views, likes";
+    date_gmt, created_at, expires_at, delete_hash, uploader_ip, views, likes, duration_ms, \
+    frame_extension, frame_size, frame_width, frame_height";
 
 /// Inserts the row and returns its id.
 pub fn insert(conn: &Connection, upload: &UploadRecord) -> Result<i64, DbError> {
     let tags = serde_json::to_string(&upload.tags)
         .map_err(|err| DbError::Corrupt(format!("tags do not serialise: {err}")))?;
     let medium = upload.medium.as_ref();
+    let video = upload.video.as_ref();
+    let frame = video.map(|video| &video.frame);
     conn.execute(
         "INSERT INTO uploads (user_id, album_id, category_id, storage_dir, name, extension, mime,
             size, width, height, thumb_extension, thumb_size, thumb_width, thumb_height,
             medium_extension, medium_size, medium_width, medium_height, original_filename,
             title, description, tags, nsfw, md5, source_md5, exif_json, is_animated, is_360,
-            date_local, date_gmt, created_at, expires_at, delete_hash, uploader_ip)
+            date_local, date_gmt, created_at, expires_at, delete_hash, uploader_ip, duration_ms,
+            frame_extension, frame_size, frame_width, frame_height)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)",
+            ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34,
+            ?35, ?36, ?37, ?38, ?39)",
         params![
             upload.user_id,
             upload.album_id,
@@ -127,6 +158,11 @@ pub fn insert(conn: &Connection, upload: &UploadRecord) -> Result<i64, DbError> 
             upload.expires_at,
             upload.delete_hash,
             upload.uploader_ip,
+            video.map(|video| video.duration_ms as i64),
+            frame.map(|frame| frame.extension.as_str()),
+            frame.map(|frame| frame.size as i64),
+            frame.map(|frame| frame.width),
+            frame.map(|frame| frame.height),
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -234,6 +270,19 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<UploadRecord> {
         }),
         None => None,
     };
+    let frame_extension: Option<String> = row.get("frame_extension")?;
+    let video = match frame_extension {
+        Some(extension) => Some(VideoRecord {
+            duration_ms: row.get::<_, Option<i64>>("duration_ms")?.unwrap_or(0) as u64,
+            frame: VariantRecord {
+                extension,
+                size: row.get::<_, i64>("frame_size")? as u64,
+                width: row.get("frame_width")?,
+                height: row.get("frame_height")?,
+            },
+        }),
+        None => None,
+    };
     Ok(UploadRecord {
         id: row.get("id")?,
         user_id: row.get("user_id")?,
@@ -253,6 +302,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<UploadRecord> {
             height: row.get("thumb_height")?,
         },
         medium,
+        video,
         original_filename: row.get("original_filename")?,
         title: row.get("title")?,
         description: row.get("description")?,

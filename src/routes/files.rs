@@ -1,8 +1,9 @@
-//! `GET /images/YYYY/MM/DD/NAME[.th|.md].EXT`: the stored files.
+//! `GET /images/YYYY/MM/DD/NAME[.th|.md|.fr].EXT`: the stored files.
 //!
 //! A file is served only while its upload's row exists and has not expired, so an expired
 //! upload answers 404 at once even before the purge removes it. actix-files does the HTTP
-//! work: Range requests, ETag and Last-Modified with conditional answers.
+//! work: Range requests (which let a video player seek), ETag and Last-Modified with
+//! conditional answers.
 
 use std::sync::Arc;
 
@@ -79,6 +80,9 @@ fn file_response(
         Some("png") => "image/png",
         Some("gif") => "image/gif",
         Some("webp") => "image/webp",
+        Some("mp4") => "video/mp4",
+        Some("mov") => "video/quicktime",
+        Some("webm") => "video/webm",
         _ => "application/octet-stream",
     };
     let mut response = file

@@ -21,23 +21,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(web::get().to(api::upload::upload))
         .route(web::post().to(api::upload::upload))
         .default_service(web::to(api::upload::method_not_allowed));
+    // An upload's pages live under `/image/` or, for a video, `/video/`; either prefix finds
+    // any upload, and the viewer redirects to the right one.
+    let delete_link = web::resource(["/image/{id}/delete/{secret}", "/video/{id}/delete/{secret}"])
+        .route(web::get().to(delete::confirm))
+        .route(web::post().to(delete::delete_from_page))
+        .route(web::delete().to(delete::delete_from_script))
+        .default_service(web::to(not_found));
+    let viewer = web::resource(["/image/{slug_id}", "/video/{slug_id}"])
+        .route(web::get().to(viewer::show))
+        .route(web::head().to(viewer::show))
+        .default_service(web::to(not_found));
     cfg.service(upload)
         .route("/images/{path:.+}", web::get().to(files::serve))
         .route("/images/{path:.+}", web::head().to(files::serve))
-        .route(
-            "/image/{id}/delete/{secret}",
-            web::get().to(delete::confirm),
-        )
-        .route(
-            "/image/{id}/delete/{secret}",
-            web::post().to(delete::delete_from_page),
-        )
-        .route(
-            "/image/{id}/delete/{secret}",
-            web::delete().to(delete::delete_from_script),
-        )
-        .route("/image/{slug_id}", web::get().to(viewer::show))
-        .route("/image/{slug_id}", web::head().to(viewer::show))
+        .service(delete_link)
+        .service(viewer)
         .route("/healthz", web::get().to(health::check))
         .route("/", web::get().to(assets::index))
         .route("/static/{path:.+}", web::get().to(assets::serve))

@@ -1,18 +1,22 @@
-//! `GET /image/<slug>.<id>` and `/image/<id>`: the viewer page of one upload.
+//! `GET /image/<slug>.<id>`, `/video/<slug>.<id>` and the short `/image/<id>`, `/video/<id>`:
+//! the viewer page of one upload.
 //!
 //! A minimal server-rendered page: the image (medium when there is one, linking to the full
-//! size), its title and description, and Open Graph tags so links preview in chat apps. A path
-//! whose slug is not the canonical one redirects there.
+//! size) or an HTML5 player for a video, its title and description, and Open Graph tags so
+//! links preview in chat apps. A path that is not the canonical one (a wrong slug, or
+//! `/image/` for a video) redirects there.
 
 use std::sync::Arc;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::api::response::{display_image, format_bytes};
 use crate::db::unix_now;
 use crate::db::uploads::{self, UploadRecord};
 use crate::links::Links;
 use crate::startup::AppState;
+use crate::video::{minutes_and_seconds, whole_seconds};
 
 use super::base_url;
 use super::html::{self, attr, text};
@@ -64,6 +68,9 @@ pub async fn show(
 }
 
 fn render(record: &UploadRecord, links: &Links<'_>) -> HttpResponse {
+    if record.is_video() {
+        return render_video(record, links);
+    }
     let title = record.title.clone().unwrap_or_else(|| record.name.clone());
     let shown_url = match &record.medium {
         Some(medium) => links.file(record, Some("md"), &medium.extension),
@@ -79,11 +86,7 @@ fn render(record: &UploadRecord, links: &Links<'_>) -> HttpResponse {
         image = attr(&shown_url),
         viewer = attr(&links.viewer(record)),
     );
-    let description = record
-        .description
-        .as_deref()
-        .map(|description| format!("<p class=\"description\">{}</p>\n", text(description)))
-        .unwrap_or_default();
+    let description = description_html(record);
     let body = format!(
         "<h1>{title}</h1>\n\
          <figure><a href=\"{original}\"><img src=\"{shown}\" alt=\"{alt}\" width=\"{w}\" \
@@ -104,8 +107,65 @@ fn render(record: &UploadRecord, links: &Links<'_>) -> HttpResponse {
             .map_or(record.height, |medium| medium.height),
         width = record.width,
         height = record.height,
-        size = crate::api::response::format_bytes(record.size),
+        size = format_bytes(record.size),
         date = text(&record.date_gmt),
     );
     html::page(StatusCode::OK, &title, &head, &body)
+}
+
+/// The page of a video: a player that streams the original (the files route answers Range
+/// requests, so it seeks), with the frame as its poster.
+fn render_video(record: &UploadRecord, links: &Links<'_>) -> HttpResponse {
+    let title = record.title.clone().unwrap_or_else(|| record.name.clone());
+    let original = links.original(record);
+    let (poster, _, _) = display_image(record, links);
+    let head = format!(
+        "<meta property=\"og:type\" content=\"video.other\">\n\
+         <meta property=\"og:title\" content=\"{title}\">\n\
+         <meta property=\"og:image\" content=\"{poster}\">\n\
+         <meta property=\"og:video\" content=\"{video}\">\n\
+         <meta property=\"og:video:type\" content=\"{mime}\">\n\
+         <meta property=\"og:video:width\" content=\"{width}\">\n\
+         <meta property=\"og:video:height\" content=\"{height}\">\n\
+         <meta property=\"og:url\" content=\"{viewer}\">\n",
+        title = attr(&title),
+        poster = attr(&poster),
+        video = attr(&original),
+        mime = attr(&record.mime),
+        width = record.width,
+        height = record.height,
+        viewer = attr(&links.viewer(record)),
+    );
+    let seconds = record
+        .video
+        .as_ref()
+        .map_or(0, |video| whole_seconds(video.duration()));
+    // No `type` on the player: browsers that decline `video/quicktime` by name still play
+    // most MOV files when they look at the bytes.
+    let body = format!(
+        "<h1>{title}</h1>\n\
+         <figure><video src=\"{original}\" poster=\"{poster}\" controls preload=\"metadata\" \
+         playsinline width=\"{width}\" height=\"{height}\">\
+         <a href=\"{original}\">Download the video</a></video></figure>\n{description}\
+         <p class=\"meta\">{width} × {height} · {duration} · {size} · {date} UTC</p>\n\
+         <p><a href=\"{original}\" download>Download</a></p>\n",
+        title = text(&title),
+        original = attr(&original),
+        poster = attr(&poster),
+        width = record.width,
+        height = record.height,
+        description = description_html(record),
+        duration = minutes_and_seconds(seconds),
+        size = format_bytes(record.size),
+        date = text(&record.date_gmt),
+    );
+    html::page(StatusCode::OK, &title, &head, &body)
+}
+
+fn description_html(record: &UploadRecord) -> String {
+    record
+        .description
+        .as_deref()
+        .map(|description| format!("<p class=\"description\">{}</p>\n", text(description)))
+        .unwrap_or_default()
 }
