@@ -21,4 +21,7 @@ mod upload_methods;
 mod upload_parameters;
 mod upload_response;
 mod upload_sources;
+mod video_clips;
+mod video_pages;
+mod videos;
 mod viewer;
