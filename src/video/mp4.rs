@@ -11,8 +11,10 @@ use super::{VideoError, VideoInfo};
 /// Reads the first enabled video track. Every top-level box must parse, so a `ftyp` header
 /// followed by anything but boxes is refused, and so is a file cut off inside a box.
 pub(super) fn probe(bytes: &[u8]) -> Result<VideoInfo, VideoError> {
-    let context = mp4parse::read_mp4(&mut Cursor::new(bytes))
-        .map_err(|err| VideoError::Damaged(format!("the MP4 structure does not parse ({err})")))?;
+    let context = mp4parse::read_mp4(&mut Cursor::new(bytes)).map_err(|err| {
+        tracing::debug!(error = %err, "an MP4 does not parse");
+        VideoError::Damaged("its MP4 boxes do not parse".into())
+    })?;
     let track = context
         .tracks
         .iter()

@@ -44,7 +44,8 @@ pub(super) fn probe(bytes: &[u8]) -> Result<VideoInfo, VideoError> {
 }
 
 fn damaged(err: DemuxError) -> VideoError {
-    VideoError::Damaged(format!("the WebM structure does not parse ({err})"))
+    tracing::debug!(error = %err, "a WebM does not parse");
+    VideoError::Damaged("its WebM elements do not parse".into())
 }
 
 fn pixels(value: std::num::NonZeroU64) -> Result<u32, VideoError> {
