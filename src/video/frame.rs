@@ -80,18 +80,25 @@ impl FrameSource {
     }
 
     /// The frame a quarter into the video, or a placeholder. A video ffmpeg cannot decode at
-    /// all is refused; an ffmpeg that cannot be started or runs out of time gets the
+    /// all is refused, and so is one whose frames are larger than `max_pixels` whatever its
+    /// container said; an ffmpeg that cannot be started or runs out of time gets the
     /// placeholder, since the video itself may well be fine.
     pub(super) fn poster(
         &self,
         bytes: &[u8],
         container: Container,
         info: &VideoInfo,
+        max_pixels: u64,
     ) -> Result<Poster, VideoError> {
         let Some(ffmpeg) = &self.ffmpeg else {
             return placeholder(info);
         };
-        match self.grab(ffmpeg, bytes, container, info.duration / 4)? {
+        let request = Request {
+            container,
+            at: info.duration / 4,
+            max_pixels,
+        };
+        match self.grab(ffmpeg, bytes, &request)? {
             Grab::Frame(jpeg) => Ok(Poster {
                 jpeg,
                 is_placeholder: false,
@@ -105,21 +112,15 @@ impl FrameSource {
 
     /// Runs ffmpeg at `at`, and at the start when no keyframe follows `at` (a short clip is
     /// often a single keyframe and the frames that depend on it).
-    fn grab(
-        &self,
-        ffmpeg: &Path,
-        bytes: &[u8],
-        container: Container,
-        at: Duration,
-    ) -> Result<Grab, VideoError> {
+    fn grab(&self, ffmpeg: &Path, bytes: &[u8], request: &Request) -> Result<Grab, VideoError> {
         let input = self.scratch_copy(bytes).map_err(VideoError::Scratch)?;
         let _running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut attempts = vec![at];
-        if !at.is_zero() {
+        let mut attempts = vec![request.at];
+        if !request.at.is_zero() {
             attempts.push(Duration::ZERO);
         }
         for at in attempts {
-            let args = frame_args(container, at, input.path());
+            let args = frame_args(&Request { at, ..*request }, input.path());
             let output = match run(ffmpeg, &args, self.timeout) {
                 Ok(output) => output,
                 Err(reason) => return Ok(Grab::NotRun(reason)),
@@ -147,18 +148,31 @@ impl FrameSource {
     }
 }
 
+/// One frame to take.
+#[derive(Clone, Copy)]
+struct Request {
+    container: Container,
+    /// Where to seek to.
+    at: Duration,
+    /// The decoder refuses larger frames, so that a container that understates its size
+    /// cannot make ffmpeg allocate a huge picture.
+    max_pixels: u64,
+}
+
 /// What a grab came to, short of refusing the video.
 enum Grab {
     Frame(Vec<u8>),
     NotRun(RunError),
 }
 
-/// ffmpeg's arguments for one JPEG of the first keyframe at or after `at`. The demuxer is
+/// ffmpeg's arguments for one JPEG of the first keyframe at or after the seek. The demuxer is
 /// named and only local files are allowed, so ffmpeg reads nothing but the temp file.
-fn frame_args(container: Container, at: Duration, input: &Path) -> Vec<OsString> {
+fn frame_args(request: &Request, input: &Path) -> Vec<OsString> {
     let mut location = OsString::from("file:");
     location.push(input);
-    let at = format!("{}.{:03}", at.as_secs(), at.subsec_millis());
+    let at = format!("{}.{:03}", request.at.as_secs(), request.at.subsec_millis());
+    // ffmpeg reads the limit as a 32-bit number.
+    let max_pixels = request.max_pixels.min(i32::MAX as u64).to_string();
     let before_input = [
         "-nostdin",
         "-hide_banner",
@@ -169,9 +183,11 @@ fn frame_args(container: Container, at: Duration, input: &Path) -> Vec<OsString>
         "-protocol_whitelist",
         "file",
         "-f",
-        container.demuxer(),
+        request.container.demuxer(),
         "-skip_frame",
         "nokey",
+        "-max_pixels",
+        &max_pixels,
         "-ss",
         &at,
         "-i",
@@ -397,7 +413,7 @@ mod tests {
 
         assert_eq!(frames.ffmpeg(), None);
         let poster = frames
-            .poster(b"bytes", Container::Mp4, &info(64, 48))
+            .poster(b"bytes", Container::Mp4, &info(64, 48), 1000)
             .expect("a placeholder");
         assert!(poster.is_placeholder);
     }
@@ -418,11 +434,13 @@ mod tests {
 
     #[test]
     fn the_seek_goes_before_the_input_and_only_the_temp_file_is_read() {
-        let args = frame_args(
-            Container::WebM,
-            Duration::from_millis(2_250),
-            Path::new("/data/tmp/video-x"),
-        );
+        let request = Request {
+            container: Container::WebM,
+            at: Duration::from_millis(2_250),
+            max_pixels: 100_000_000,
+        };
+
+        let args = frame_args(&request, Path::new("/data/tmp/video-x"));
         let args: Vec<String> = args
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
@@ -439,6 +457,10 @@ mod tests {
         assert_eq!(
             args[position("-protocol_whitelist").expect("a whitelist") + 1],
             "file"
+        );
+        assert_eq!(
+            args[position("-max_pixels").expect("a cap") + 1],
+            "100000000"
         );
     }
 }

@@ -23,7 +23,7 @@ pub use frame::FrameSource;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use crate::imaging::{self, Limits, Processed};
+use crate::imaging::{self, ImagingError, Limits, Processed};
 
 /// A video container sajin accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -134,13 +134,25 @@ pub fn process(
     let info = probe(bytes, container)?;
     check_pixels(&info, limits.max_pixels)?;
 
-    let poster = frames.poster(bytes, container, &info)?;
+    let poster = frames.poster(bytes, container, &info, limits.max_pixels)?;
     let options = imaging::Options {
         resize_width: None,
         strip_gps: false,
         limits: *limits,
     };
-    let frame = imaging::process(poster.jpeg, &options).map_err(VideoError::Frame)?;
+    let frame = imaging::process(poster.jpeg, &options).map_err(|err| match err {
+        // ffmpeg caps the frame at the same limit; this is for a decoder that does not.
+        ImagingError::TooManyPixels {
+            width,
+            height,
+            max_pixels,
+        } => VideoError::TooManyPixels {
+            width,
+            height,
+            max_pixels,
+        },
+        other => VideoError::Frame(other),
+    })?;
     tracing::debug!(
         ?container,
         ?info,

@@ -297,3 +297,52 @@ async fn the_copy_ffmpeg_reads_is_removed_afterwards() {
 
     assert_eq!(app.tmp_files().len(), 0, "{:?}", app.tmp_files());
 }
+
+/// Rewrites the frame size an MP4's `tkhd` and `avc1` boxes declare, leaving the coded
+/// pictures as they are.
+fn understate_size(mp4: &mut [u8], width: u16, height: u16) {
+    let avc1 = box_type_at(mp4, b"avc1");
+    mp4[avc1 + 28..avc1 + 30].copy_from_slice(&width.to_be_bytes());
+    mp4[avc1 + 30..avc1 + 32].copy_from_slice(&height.to_be_bytes());
+    let tkhd = box_type_at(mp4, b"tkhd");
+    mp4[tkhd + 80..tkhd + 84].copy_from_slice(&(u32::from(width) << 16).to_be_bytes());
+    mp4[tkhd + 84..tkhd + 88].copy_from_slice(&(u32::from(height) << 16).to_be_bytes());
+}
+
+#[tokio::test]
+async fn frames_larger_than_the_container_says_are_held_to_the_pixel_limit() {
+    let Some(mut bytes) = test_pattern(Clip::Mp4, 640, 360, 1) else {
+        return;
+    };
+    understate_size(&mut bytes, 64, 36);
+    let app = spawn_app_with(|config| config.max_image_pixels = 10_000).await;
+    let before = app.snapshot();
+
+    let response = app.upload_file_with("liar.mp4", &bytes, &[]).await;
+
+    let message = expect_api_error(response, 400, 610).await;
+    assert!(message.contains("cannot be decoded"), "{message}");
+    app.assert_nothing_stored(&before);
+    let roomy = spawn_app().await;
+    let accepted = roomy.upload_file("liar.mp4", &bytes).await;
+    assert_eq!(
+        accepted["width"], 64,
+        "the container's word, under the default limit"
+    );
+}
+
+/// Where the type of the first `kind` box after the `stsd` box starts (`ftyp` names `avc1`
+/// too, as a brand).
+fn box_type_at(mp4: &[u8], kind: &[u8]) -> usize {
+    let find = |from: usize, wanted: &[u8]| {
+        mp4[from..]
+            .windows(4)
+            .position(|window| window == wanted)
+            .map(|at| at + from)
+            .expect("the box is there")
+    };
+    match kind {
+        b"avc1" => find(find(0, b"stsd"), kind),
+        _ => find(0, kind),
+    }
+}
