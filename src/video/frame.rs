@@ -60,11 +60,6 @@ impl FrameSource {
         Self::new(works.then(|| ffmpeg_path.to_path_buf()), scratch_dir)
     }
 
-    /// Placeholders only, whatever is installed.
-    pub fn placeholders(scratch_dir: &Path) -> Self {
-        Self::new(None, scratch_dir)
-    }
-
     fn new(ffmpeg: Option<PathBuf>, scratch_dir: &Path) -> Self {
         FrameSource {
             ffmpeg,

@@ -23,5 +23,6 @@ mod upload_response;
 mod upload_sources;
 mod video_clips;
 mod video_pages;
+mod video_startup;
 mod videos;
 mod viewer;
