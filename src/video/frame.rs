@@ -284,18 +284,20 @@ fn run(program: &Path, args: &[OsString], timeout: Duration) -> Result<Output, R
     let stdout = child.0.stdout.take().map(read_stdout);
     let stderr = child.0.stderr.take().map(read_stderr);
 
-    let status = wait_until(&mut child.0, Instant::now() + timeout);
-    let stdout = stdout.map(|reader| reader.join());
-    let stderr = stderr.map(|reader| reader.join());
-    let status = status
+    let deadline = Instant::now() + timeout;
+    let status = wait_until(&mut child.0, deadline)
         .ok_or(RunError::TimedOut(timeout))?
         .map_err(RunError::Wait)?;
+    // The pipes close when the program ends, unless a child it started holds them: the
+    // readers get until the deadline, and are left behind after it.
+    let stdout = stdout.and_then(|reader| join_by(reader, deadline));
+    let stderr = stderr.and_then(|reader| join_by(reader, deadline));
     let stdout = match stdout {
-        Some(Ok(Some(bytes))) => bytes,
-        Some(Ok(None)) => return Err(RunError::TooMuchOutput),
-        _ => Vec::new(),
+        Some(Some(bytes)) => bytes,
+        Some(None) => return Err(RunError::TooMuchOutput),
+        None => return Err(RunError::TimedOut(timeout)),
     };
-    let stderr = stderr.and_then(Result::ok).unwrap_or_default();
+    let stderr = stderr.unwrap_or_default();
     Ok(Output {
         status,
         stdout,
@@ -317,6 +319,17 @@ fn wait_until(child: &mut Child, deadline: Instant) -> Option<io::Result<ExitSta
             Err(err) => return Some(Err(err)),
         }
     }
+}
+
+/// The reader's result, if it finishes by `deadline`.
+fn join_by<T>(reader: thread::JoinHandle<T>, deadline: Instant) -> Option<T> {
+    while !reader.is_finished() {
+        if Instant::now() >= deadline {
+            return None;
+        }
+        thread::sleep(POLL_INTERVAL);
+    }
+    reader.join().ok()
 }
 
 /// Reads stdout up to the frame limit; past it the pipe is closed, which stops ffmpeg.
@@ -398,6 +411,76 @@ mod tests {
         assert!([red, green, blue]
             .iter()
             .all(|c| c.abs_diff(PLACEHOLDER_GRAY) <= 2));
+    }
+
+    /// A stand-in for ffmpeg: answers `-version`, and for a frame waits `seconds`, then
+    /// writes a small JPEG. `mkdir` is atomic, so a second copy running at the same time
+    /// leaves an `overlap` file behind.
+    fn fake_ffmpeg(dir: &Path, seconds: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+
+        let frame = RgbImage::from_pixel(64, 48, Rgb([10, 200, 30]));
+        frame.save(dir.join("frame.jpg")).expect("a frame file");
+        let script = format!(
+            "#!/bin/sh\n[ \"$1\" = -version ] && exit 0\n\
+             mkdir {dir}/running 2>/dev/null || touch {dir}/overlap\n\
+             sleep {seconds}\nrmdir {dir}/running\ncat {dir}/frame.jpg\n",
+            dir = dir.display(),
+        );
+        let path = dir.join("ffmpeg");
+        std::fs::write(&path, script).expect("the script");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .expect("executable");
+        path
+    }
+
+    #[test]
+    fn one_ffmpeg_runs_at_a_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let frames = FrameSource::probe(&fake_ffmpeg(dir.path(), "0.2"), dir.path());
+        assert!(frames.ffmpeg().is_some());
+
+        thread::scope(|scope| {
+            for _ in 0..3 {
+                scope.spawn(|| {
+                    let poster = frames
+                        .poster(b"bytes", Container::Mp4, &info(64, 48), 1000)
+                        .expect("a frame");
+                    assert!(!poster.is_placeholder);
+                });
+            }
+        });
+
+        assert!(
+            !dir.path().join("overlap").exists(),
+            "two ffmpegs ran at once"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("the folder")
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.file_name().to_string_lossy().starts_with("video-"))
+            .collect();
+        assert!(left.is_empty(), "temp copies were left: {left:?}");
+    }
+
+    #[test]
+    fn an_ffmpeg_past_its_time_is_killed_and_the_video_gets_a_placeholder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut frames = FrameSource::probe(&fake_ffmpeg(dir.path(), "5"), dir.path());
+        frames.timeout = Duration::from_millis(300);
+        let started = Instant::now();
+
+        let poster = frames
+            .poster(b"bytes", Container::Mp4, &info(64, 48), 1000)
+            .expect("a placeholder");
+
+        assert!(poster.is_placeholder);
+        // Well before the script's `sleep` ends, which holds the pipes open after the kill.
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
