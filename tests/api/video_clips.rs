@@ -57,6 +57,24 @@ pub fn red_green_blue() -> Option<Vec<u8>> {
     make(Clip::Mp4, &inputs, &keyframes)
 }
 
+/// The 640x360 test pattern stored sideways, with a 90° turn in the track's matrix, as phones
+/// record portrait video.
+pub fn sideways() -> Option<Vec<u8>> {
+    let upright = test_pattern(Clip::Mp4, 640, 360, 1)?;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (input, output) = (dir.path().join("in.mp4"), dir.path().join("out.mp4"));
+    std::fs::write(&input, upright).expect("the clip is written");
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(&input)
+        .args(["-c", "copy", "-metadata:s:v:0", "rotate=90"])
+        .arg(&output)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg could not turn the clip");
+    Some(read(&output))
+}
+
 /// Whether ffmpeg is on the PATH; prints why the calling test is skipped when it is not.
 pub fn have_ffmpeg() -> bool {
     let works = Command::new("ffmpeg")

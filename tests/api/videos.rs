@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::helpers::{
     dimensions, expect_api_error, expect_image, md5_hex, spawn_app, spawn_app_with, str_at, TestApp,
 };
-use crate::video_clips::{red_green_blue, test_pattern, Clip};
+use crate::video_clips::{red_green_blue, sideways, test_pattern, Clip};
 
 async fn upload_video(app: &TestApp, name: &str, bytes: &[u8]) -> Value {
     app.upload_file(name, bytes).await
@@ -116,6 +116,27 @@ async fn the_frame_is_the_first_keyframe_at_or_after_a_quarter_of_the_video() {
         blue > 200 && red < 60 && green < 60,
         "the frame should be the blue keyframe at 2 s, not red (0 s) or green (1 s): \
          {red},{green},{blue}"
+    );
+}
+
+#[tokio::test]
+async fn a_video_recorded_sideways_is_as_tall_as_players_show_it() {
+    let Some(bytes) = sideways() else {
+        return;
+    };
+    let app = spawn_app().await;
+
+    let video = upload_video(&app, "portrait.mp4", &bytes).await;
+
+    assert_eq!(
+        (video["width"].clone(), video["height"].clone()),
+        (360.into(), 640.into())
+    );
+    assert_eq!(dimensions(&stored(&app, &video, "/url_frame")), (360, 640));
+    assert_eq!(
+        video["medium"]["url"],
+        Value::Null,
+        "360 wide needs no medium"
     );
 }
 
