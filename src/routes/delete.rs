@@ -37,7 +37,7 @@ pub async fn confirm(
     let title = record.title.clone().unwrap_or_else(|| record.name.clone());
     let thumb = links.file(&record, Some("th"), &record.thumb.extension);
     let body = format!(
-        "<h1>Delete this image?</h1>\n\
+        "<h1>Delete this upload?</h1>\n\
          <figure><img src=\"{thumb}\" alt=\"{alt}\"></figure>\n<p>{title}</p>\n\
          <form method=\"post\"><button type=\"submit\" class=\"danger\">Delete</button></form>\n\
          <p><a href=\"{viewer}\">Keep it</a></p>\n",

@@ -424,7 +424,7 @@ mod tests {
         let script = format!(
             "#!/bin/sh\n[ \"$1\" = -version ] && exit 0\n\
              mkdir {dir}/running 2>/dev/null || touch {dir}/overlap\n\
-             sleep {seconds}\nrmdir {dir}/running\ncat {dir}/frame.jpg\n",
+             (sleep {seconds}; touch {dir}/slept)\nrmdir {dir}/running\ncat {dir}/frame.jpg\n",
             dir = dir.display(),
         );
         let path = dir.join("ffmpeg");
@@ -468,19 +468,15 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut frames = FrameSource::probe(&fake_ffmpeg(dir.path(), "5"), dir.path());
         frames.timeout = Duration::from_millis(300);
-        let started = Instant::now();
 
         let poster = frames
             .poster(b"bytes", Container::Mp4, &info(64, 48), 1000)
             .expect("a placeholder");
 
         assert!(poster.is_placeholder);
-        // Well before the script's `sleep` ends, which holds the pipes open after the kill.
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            started.elapsed()
-        );
+        // The script's `sleep` holds the pipes open after the kill; the answer came before it
+        // ended, so reading the output did not wait for it.
+        assert!(!dir.path().join("slept").exists(), "the upload waited for the pipes");
     }
 
     #[test]
@@ -498,8 +494,6 @@ mod tests {
 
     #[test]
     fn a_program_past_its_time_is_killed() {
-        let started = Instant::now();
-
         let result = run(
             Path::new("sleep"),
             &[OsString::from("30")],
@@ -507,7 +501,6 @@ mod tests {
         );
 
         assert!(matches!(result, Err(RunError::TimedOut(_))), "{result:?}");
-        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
