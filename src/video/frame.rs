@@ -476,7 +476,10 @@ mod tests {
         assert!(poster.is_placeholder);
         // The script's `sleep` holds the pipes open after the kill; the answer came before it
         // ended, so reading the output did not wait for it.
-        assert!(!dir.path().join("slept").exists(), "the upload waited for the pipes");
+        assert!(
+            !dir.path().join("slept").exists(),
+            "the upload waited for the pipes"
+        );
     }
 
     #[test]
