@@ -125,32 +125,27 @@ async fn store(state: &AppState, input: UploadInput) -> Result<Uploaded, ApiErro
 /// The owner of a key checked before the body was read.
 struct EarlyOwner {
     user: UserRecord,
-    /// The key came from the query string, which a `key` body field overrides.
-    is_from_query: bool,
 }
 
-/// Checks a key sent outside the body (the `X-API-Key` header, else the query's `key`) before
-/// reading the body, so that a client with a wrong key cannot make the server read and hold
-/// one. `None` when the key can only be in the body.
+/// Checks a key sent in the `X-API-Key` header before reading the body, so that a client with
+/// a wrong key cannot make the server read and hold one. The header wins over every other
+/// place a key can be, so its answer is final. A key in the query string can still be
+/// overridden by a `key` body field, so it is checked only after the body (which the body cap
+/// bounds). `None` when there is no header key; a blank header counts as none.
 async fn authenticate_before_body(
     req: &HttpRequest,
     state: &AppState,
 ) -> Result<Option<EarlyOwner>, ApiError> {
-    let (key, is_from_query) = match req.headers().get("x-api-key") {
-        Some(value) => (
-            String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            false,
-        ),
-        None => match query_params(req).remove("key").filter(|key| !is_blank(key)) {
-            Some(key) => (key, true),
-            None => return Ok(None),
-        },
+    let header_key = req
+        .headers()
+        .get("x-api-key")
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .filter(|key| !is_blank(key));
+    let Some(key) = header_key else {
+        return Ok(None);
     };
     let user = verify_key(state, key).await?;
-    Ok(Some(EarlyOwner {
-        user,
-        is_from_query,
-    }))
+    Ok(Some(EarlyOwner { user }))
 }
 
 fn is_blank(key: &str) -> bool {
@@ -163,12 +158,13 @@ async fn authenticate_after_body(
     fields: &RequestFields,
     early_owner: Option<EarlyOwner>,
 ) -> Result<UserRecord, ApiError> {
-    let body_key = fields.body.get("key").filter(|key| !is_blank(key)).cloned();
-    match (early_owner, body_key) {
-        (Some(early), Some(key)) if early.is_from_query => verify_key(state, key).await,
-        (Some(early), _) => Ok(early.user),
-        (None, Some(key)) => verify_key(state, key).await,
-        (None, None) => Err(ApiError::missing_key()),
+    if let Some(early) = early_owner {
+        return Ok(early.user);
+    }
+    let present = |map: &HashMap<String, String>| map.get("key").filter(|key| !is_blank(key));
+    match present(&fields.body).or_else(|| present(&fields.query)) {
+        Some(key) => verify_key(state, key.clone()).await,
+        None => Err(ApiError::missing_key()),
     }
 }
 

@@ -142,17 +142,13 @@ fn base64_png() -> String {
 }
 
 #[tokio::test]
-async fn a_wrong_key_outside_the_body_is_refused_before_the_body_is_read() {
+async fn a_wrong_header_key_is_refused_before_the_body_is_read() {
     let app = spawn_app().await;
     let multipart = "Content-Type: multipart/form-data; boundary=xyz";
     let cases = [
         (
             "a wrong header key, chunked body",
             format!("POST /api/1/upload HTTP/1.1\r\nX-API-Key: chv_nope_0123\r\n{multipart}\r\nTransfer-Encoding: chunked"),
-        ),
-        (
-            "a wrong query key, chunked body",
-            format!("POST /api/1/upload?key=chv_nope_0123 HTTP/1.1\r\n{multipart}\r\nTransfer-Encoding: chunked"),
         ),
         (
             "a wrong header key, declared length",
@@ -190,4 +186,23 @@ async fn a_form_key_overrides_a_query_key() {
 
     let message = expect_api_error(response, 403, 100).await;
     assert!(message.contains("revoked"), "{message}");
+}
+
+#[tokio::test]
+async fn a_good_form_key_wins_over_a_wrong_query_key_or_a_blank_header() {
+    let app = spawn_app().await;
+    let form = || file_form("a.png", &png(32, 32, 1)).text("key", app.api_key.clone());
+
+    let with_wrong_query = app.upload_form_at("key=chv_nope_0123", None, form()).await;
+    let with_blank_header = app
+        .client
+        .post(app.url("/api/1/upload"))
+        .header("X-API-Key", "")
+        .multipart(form())
+        .send()
+        .await
+        .expect("an answer");
+
+    expect_image(with_wrong_query).await;
+    expect_image(with_blank_header).await;
 }

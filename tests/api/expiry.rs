@@ -147,8 +147,10 @@ async fn the_purge_timer_removes_uploads_that_expired_before_start_up() {
 
     let restarted = crate::helpers::spawn_app_in(data_dir, |_| {}).await;
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while restarted.row_count() > 0 && tokio::time::Instant::now() < deadline {
+    // The purge removes the row first and the files after it, so wait for both.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let is_done = || restarted.row_count() == 0 && restarted.snapshot().files.is_empty();
+    while !is_done() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
