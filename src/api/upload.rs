@@ -161,11 +161,14 @@ async fn authenticate_after_body(
     if let Some(early) = early_owner {
         return Ok(early.user);
     }
-    let present = |map: &HashMap<String, String>| map.get("key").filter(|key| !is_blank(key));
-    match present(&fields.body).or_else(|| present(&fields.query)) {
+    match present_key(&fields.body).or_else(|| present_key(&fields.query)) {
         Some(key) => verify_key(state, key.clone()).await,
         None => Err(ApiError::missing_key()),
     }
+}
+
+fn present_key(fields: &HashMap<String, String>) -> Option<&String> {
+    fields.get("key").filter(|key| !is_blank(key))
 }
 
 async fn verify_key(state: &AppState, key: String) -> Result<UserRecord, ApiError> {
