@@ -488,7 +488,7 @@ fn hex_byte(pair: &[u8]) -> Option<u8> {
 /// Sizes in the client's message are in binary megabytes, the unit upload limits are set in.
 fn megabytes(bytes: u64) -> String {
     const MEGABYTE: u64 = 1024 * 1024;
-    if bytes % MEGABYTE == 0 {
+    if bytes.is_multiple_of(MEGABYTE) {
         return (bytes / MEGABYTE).to_string();
     }
     format!("{:.1}", bytes as f64 / MEGABYTE as f64)

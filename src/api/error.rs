@@ -129,7 +129,7 @@ impl ApiError {
 
 /// "20 MB" for 20,000,000 bytes; sizes are decimal, as in the configuration.
 pub fn format_limit(bytes: u64) -> String {
-    if bytes % 1_000_000 == 0 {
+    if bytes.is_multiple_of(1_000_000) {
         format!("{} MB", bytes / 1_000_000)
     } else {
         format!("{:.1} MB", bytes as f64 / 1e6)

@@ -98,7 +98,7 @@ impl IdCodec {
 
     fn unpad(&self, value: u128) -> Option<u64> {
         let multiplier = u128::from(self.multiplier);
-        if value % multiplier != 0 {
+        if !value.is_multiple_of(multiplier) {
             return None;
         }
 

@@ -38,7 +38,7 @@ pub enum ImagingError {
 
 /// Formats a pixel limit as megapixels without a misleading ".0" ("100", "2.5").
 fn megapixels(max_pixels: u64) -> String {
-    if max_pixels % 1_000_000 == 0 {
+    if max_pixels.is_multiple_of(1_000_000) {
         (max_pixels / 1_000_000).to_string()
     } else {
         format!("{:.1}", max_pixels as f64 / 1_000_000.0)
