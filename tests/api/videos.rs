@@ -241,7 +241,7 @@ async fn refused_videos_leave_nothing_behind() {
     };
     let half_mp4 = mp4[..mp4.len() / 2].to_vec();
     let mut webm_garbage = webm[..webm.len() / 3].to_vec();
-    webm_garbage.extend(std::iter::repeat(0xA5).take(webm.len()));
+    webm_garbage.extend(std::iter::repeat_n(0xA5, webm.len()));
     let cases = [("cut.mp4", half_mp4), ("garbage.webm", webm_garbage)];
     let app = spawn_app().await;
     let before = app.snapshot();
