@@ -81,9 +81,9 @@ install_zigbuild() {
     cargo-zigbuild --version
 }
 
-# Adds the prebuilt standard library for TARGET. Where rustup cannot get one (an offline
-# mirror that lacks it), the target is listed in BUILD_STD and its std is compiled from the
-# rust-src component instead.
+# Adds the prebuilt standard library for TARGET. Where rustup cannot get one (a dist
+# server or mirror that lacks it), the target is listed in BUILD_STD and its std is built from
+# the rust-src component instead.
 BUILD_STD=()
 install_rust_target() {
     local target=$1
