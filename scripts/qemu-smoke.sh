@@ -74,7 +74,10 @@ make_jpeg() {
         return
     fi
     local venv=${SAJIN_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sajin-build}/pillow-venv
-    [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q pillow; }
+    if ! "$venv/bin/python" -c 'import PIL' 2>/dev/null; then
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q pillow
+    fi
     "$venv/bin/python" -c '
 import sys
 from PIL import Image
