@@ -3,8 +3,9 @@
 //!
 //! [`process`] is the entry point. It recognises the format from magic bytes, refuses files
 //! that do not end where their format says (polyglots) and decompression bombs from the
-//! header, decodes the first frame once under `image::Limits`, reads EXIF and XMP, keeps the
-//! upload byte for byte where it can (removing GPS losslessly) and derives upright variants.
+//! header, reads EXIF and XMP, decodes the first frame once under limits (a JPEG straight at
+//! the smallest DCT scale its outputs allow), keeps the upload byte for byte where it can
+//! (removing GPS losslessly) and derives upright variants.
 //! It never panics on hostile input, and its work grows linearly with the input's size;
 //! callers run it on a blocking thread.
 
@@ -34,11 +35,10 @@ pub use error::ImagingError;
 pub use format::{detect_format, Format};
 pub use metadata::{DateTaken, Metadata};
 
-use image::metadata::Orientation;
-use image::DynamicImage;
 use md5::{Digest, Md5};
 
-use variants::{Upright, Variants};
+use resize::Pixels;
+use variants::{Plan, Upright, Variants};
 
 /// Resource limits applied before and during decoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,24 +120,32 @@ pub struct Processed {
 pub fn process(input: Vec<u8>, options: &Options) -> Result<Processed, ImagingError> {
     let format = detect_format(&input).ok_or(ImagingError::Unsupported)?;
     structure::check(&input, format)?;
-    let decoded = decode::decode(&input, format, &options.limits)?;
-
     let blocks = container::metadata_blocks(&input, format);
     let exif = blocks.first_exif(&input).and_then(tags::parse);
     let metadata = metadata::extract(exif.as_ref(), blocks.first_xmp(&input), options.strip_gps);
-    let source = Upright {
-        image: &decoded.image,
-        orientation: tags::orientation(exif.as_ref()),
-    };
+    let orientation = tags::orientation(exif.as_ref());
     let is_animated = header::is_animated(&input, format);
-    let source_md5 = md5_hex(&input);
 
-    let stored = match original::resize_target(&source, is_animated, options.resize_width) {
-        Some((width, height)) => {
-            let resized = source.resized(width, height);
-            store_resized(&resized, format, decoded.icc_profile.as_deref())?
-        }
-        None => store_upload(input, format, &source, &blocks, options, &decoded)?,
+    // The outputs depend on the size the decoder reads, and tell it how small it may decode.
+    let plan = |size| {
+        let upright = Upright { size, orientation };
+        let original = original::resize_target(&upright, is_animated, options.resize_width);
+        Plan::new(upright, original)
+    };
+    // The hash needs nothing but the bytes, so it is taken beside the decoding.
+    let (source_md5, decoded) = beside(
+        || md5_hex(&input),
+        || {
+            decode::decode(&input, format, &options.limits, |size| {
+                plan(size).min_scale()
+            })
+        },
+    );
+    let decoded = decoded?;
+    let plan = plan(decoded.size);
+    let stored = match plan.original {
+        Some(size) => store_resized(decoded, &plan, size, format)?,
+        None => store_upload(input, format, decoded, &plan, &blocks, options)?,
     };
 
     tracing::debug!(?format, original = ?stored.original, is_animated, "processed an upload");
@@ -166,19 +174,18 @@ struct Stored {
     is_upload: bool,
 }
 
-/// Stores an upright image already resized to the requested width, and derives from it.
+/// Stores the whole image resampled to the requested display `size`, and derives from it.
 fn store_resized(
-    image: &DynamicImage,
+    decoded: decode::Decoded,
+    plan: &Plan,
+    size: (u32, u32),
     format: Format,
-    icc_profile: Option<&[u8]>,
 ) -> Result<Stored, ImagingError> {
-    let upright = Upright {
-        image,
-        orientation: Orientation::NoTransforms,
-    };
+    let icc_profile = decoded.icc_profile.as_deref();
+    let pixels = Pixels::new(decoded.image, decoded.size, plan.min_scale())?;
     Ok(Stored {
-        variants: variants::build(&upright, icc_profile)?,
-        original: original::resized(image, format, icc_profile)?,
+        original: original::resized(&pixels, &plan.upright, size, format, icc_profile)?,
+        variants: variants::build(&pixels, plan, icc_profile)?,
         is_upload: false,
     })
 }
@@ -187,17 +194,48 @@ fn store_resized(
 fn store_upload(
     input: Vec<u8>,
     format: Format,
-    source: &Upright,
+    decoded: decode::Decoded,
+    plan: &Plan,
     blocks: &container::Blocks,
     options: &Options,
-    decoded: &decode::Decoded,
 ) -> Result<Stored, ImagingError> {
-    let variants = variants::build(source, decoded.icc_profile.as_deref())?;
-    let (original, is_upload) = original::kept(input, format, source, blocks, options)?;
+    // A BMP is kept as a PNG of its full pixels, so that comes before they are reduced.
+    let (original, is_upload) = original::kept(
+        input,
+        format,
+        &decoded.image,
+        &plan.upright,
+        blocks,
+        options,
+    )?;
+    let icc_profile = decoded.icc_profile.as_deref();
+    let pixels = Pixels::new(decoded.image, decoded.size, plan.min_scale())?;
     Ok(Stored {
         original,
-        variants,
+        variants: variants::build(&pixels, plan, icc_profile)?,
         is_upload,
+    })
+}
+
+/// Runs `first` on a second thread while `second` runs on this one; the two cores of a small
+/// board then share one upload. A panic on the second thread goes on on this one, as it would
+/// have here.
+pub(crate) fn beside<A: Send, B>(
+    first: impl Fn() -> A + Sync,
+    second: impl FnOnce() -> B,
+) -> (A, B) {
+    std::thread::scope(|scope| {
+        let first = &first;
+        let spawned = std::thread::Builder::new().spawn_scoped(scope, first);
+        let second = second();
+        let first = match spawned {
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // The process is out of threads: this one does both.
+            Err(_) => first(),
+        };
+        (first, second)
     })
 }
 

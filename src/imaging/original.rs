@@ -5,7 +5,8 @@
 use image::DynamicImage;
 
 use super::container::{jpeg_lacks_eoi, Blocks};
-use super::encode::{encode, ORIGINAL_QUALITY};
+use super::encode::{encode, Purpose};
+use super::resize::{Pixels, Region};
 use super::variants::{scaled_height, Upright};
 use super::{gps, Encoded, Format, ImagingError, Options};
 
@@ -23,32 +24,39 @@ pub(crate) fn resize_target(
     Some((wanted, scaled_height(width, height, wanted)))
 }
 
-/// Re-encodes an upright, resized original in the upload's format (BMP becomes PNG).
+/// Resamples the whole image to the upright display `size` and encodes it in the upload's
+/// format (BMP becomes PNG).
 pub(crate) fn resized(
-    image: &DynamicImage,
+    pixels: &Pixels,
+    source: &Upright,
+    size: (u32, u32),
     format: Format,
     icc_profile: Option<&[u8]>,
 ) -> Result<Encoded, ImagingError> {
-    encode(image, format, ORIGINAL_QUALITY, icc_profile)
+    let image = source.render(pixels, Region::whole(source.size), size)?;
+    encode(&image, format, Purpose::Original, icc_profile)
 }
 
 /// The upload itself, minus GPS when asked and with an EOI marker added to a truncated JPEG;
-/// a BMP is converted to PNG. The flag tells whether the bytes are still exactly the upload's.
+/// a BMP is converted to PNG from its full decoded `image`. The flag tells whether the bytes
+/// are still exactly the upload's.
 pub(crate) fn kept(
     input: Vec<u8>,
     format: Format,
+    image: &DynamicImage,
     source: &Upright,
     blocks: &Blocks,
     options: &Options,
 ) -> Result<(Encoded, bool), ImagingError> {
     if format == Format::Bmp {
         // BMP carries no EXIF, so the stored pixels are already upright.
-        let png = encode(source.image, Format::Png, ORIGINAL_QUALITY, None)?;
+        let png = encode(image, Format::Png, Purpose::Original, None)?;
         return Ok((png, false));
     }
     let mut bytes = input;
     let mut is_upload = !(options.strip_gps && gps::strip(&mut bytes, blocks));
-    if format == Format::Jpeg && jpeg_lacks_eoi(&bytes) {
+    // A file that ends in an EOI marker has one, which spares a scan of its data.
+    if format == Format::Jpeg && !bytes.ends_with(&[0xFF, 0xD9]) && jpeg_lacks_eoi(&bytes) {
         // Browsers show a cut-off JPEG (grey below the cut) but strict decoders refuse it;
         // the end marker makes the stored file complete without touching its data.
         bytes.extend_from_slice(&[0xFF, 0xD9]);
