@@ -27,6 +27,10 @@ const MAX_REDIRECTS: usize = 5;
 const KEY_ID_PADDING: u64 = 999;
 /// Seconds in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
+/// Blocking threads each HTTP worker may start (actix-web's default is hundreds). Image work
+/// is bounded separately by `AppState::image_permits`; the rest (key checks, file syncs,
+/// database commits) waits on the disk, and a queue of it costs less memory than threads.
+const BLOCKING_THREADS_PER_WORKER: usize = 8;
 
 /// State every handler shares.
 pub struct AppState {
@@ -186,7 +190,8 @@ fn http_server(
     })
     .keep_alive(config.keep_alive)
     .client_request_timeout(config.client_timeout)
-    .shutdown_timeout(SHUTDOWN_GRACE_SECS);
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER);
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }

@@ -104,7 +104,16 @@ impl From<rusqlite::Error> for UploadError {
 }
 
 /// Stores one upload. Blocks.
-pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, UploadError> {
+///
+/// `processed` runs once the image work is over, before the files are written and synced (it
+/// is dropped uncalled when the upload is refused earlier): callers that bound the number of
+/// concurrent image jobs free their slot there, so the next job's decoding overlaps this
+/// one's waits on the disk.
+pub fn store(
+    services: &Services,
+    input: UploadInput,
+    processed: impl FnOnce(),
+) -> Result<Uploaded, UploadError> {
     if input.bytes.is_empty() {
         return Err(UploadError::Empty);
     }
@@ -119,7 +128,9 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
         owner,
         uploader_ip,
     } = input;
-    let prepared = prepare(services, bytes, &source_md5, &options)?;
+    let prepared = prepare(services, bytes, &source_md5, &options);
+    processed();
+    let prepared = prepared?;
     let now = Utc::now();
     let fallback_stem = if prepared.video.is_some() {
         "video"

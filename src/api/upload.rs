@@ -107,15 +107,12 @@ async fn handle(
     Ok((uploaded, source.is_imgbb))
 }
 
-/// Runs the upload service on the blocking pool, at most one image per CPU at a time.
+/// Runs the upload service on the blocking pool, processing at most one image per CPU at a
+/// time; the slot is given back before the files are synced to disk.
 async fn store(state: &AppState, input: UploadInput) -> Result<Uploaded, ApiError> {
     let permit = Arc::clone(&state.image_permits).acquire_owned().await;
     let services = Arc::clone(&state.services);
-    let result = web::block(move || {
-        let _permit = permit;
-        upload::store(&services, input)
-    })
-    .await;
+    let result = web::block(move || upload::store(&services, input, move || drop(permit))).await;
     match result {
         Ok(stored) => Ok(stored?),
         Err(err) => Err(ApiError::internal("the upload task failed", &err)),

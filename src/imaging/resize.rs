@@ -3,7 +3,12 @@
 //! with Lanczos3. An image with alpha is premultiplied once, in place, so transparent pixels
 //! never bleed their hidden colour into edges; an opaque one skips that pass.
 
-use fast_image_resize::{FilterType, MulDiv, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::pixels::{U8x2, U8x3, U8x4, U8};
+use fast_image_resize::{
+    FilterType, IntoImageView, IntoImageViewMut, MulDiv, PixelTrait, ResizeAlg, ResizeOptions,
+    Resizer,
+};
+use image::ColorType;
 use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
 use super::ImagingError;
@@ -72,9 +77,7 @@ impl Pixels {
             image
         };
         if image.color().has_alpha() {
-            MulDiv::default()
-                .multiply_alpha_inplace(&mut image)
-                .map_err(resize_error)?;
+            apply_alpha(&mut image, AlphaStep::Premultiply)?;
         }
         Ok(Pixels {
             scale: scale_of(&image),
@@ -104,9 +107,7 @@ impl Pixels {
         let mut resized =
             self.resampled(within, (width.max(1), height.max(1)), FilterType::Lanczos3)?;
         if resized.color().has_alpha() {
-            MulDiv::default()
-                .divide_alpha_inplace(&mut resized)
-                .map_err(resize_error)?;
+            apply_alpha(&mut resized, AlphaStep::Divide)?;
         }
         Ok(resized)
     }
@@ -123,11 +124,63 @@ impl Pixels {
             .resize_alg(ResizeAlg::Convolution(filter))
             .crop(within.left, within.top, within.width, within.height)
             .use_alpha(false);
-        Resizer::new()
-            .resize(&self.image, &mut resized, &options)
-            .map_err(resize_error)?;
+        match self.image.color() {
+            ColorType::L8 => resize_as::<U8>(&self.image, &mut resized, &options),
+            ColorType::La8 => resize_as::<U8x2>(&self.image, &mut resized, &options),
+            ColorType::Rgb8 => resize_as::<U8x3>(&self.image, &mut resized, &options),
+            ColorType::Rgba8 => resize_as::<U8x4>(&self.image, &mut resized, &options),
+            other => Err(resize_error(format!("{other:?} pixels"))),
+        }?;
         Ok(resized)
     }
+}
+
+// `fast_image_resize` reaches its code for a pixel layout through generics; naming the four
+// 8-bit layouts decoding produces, rather than letting it dispatch over all thirteen (16-bit
+// and float ones included), keeps the kernels of the other nine out of the binary.
+
+/// Resizes `src` into `dst`, both known to hold `P` pixels.
+fn resize_as<P: PixelTrait>(
+    src: &DynamicImage,
+    dst: &mut DynamicImage,
+    options: &ResizeOptions,
+) -> Result<(), ImagingError> {
+    match (src.image_view::<P>(), dst.image_view_mut::<P>()) {
+        (Some(src), Some(mut dst)) => Resizer::new()
+            .resize_typed(&src, &mut dst, options)
+            .map_err(resize_error),
+        _ => Err(resize_error("the pixel layouts differ")),
+    }
+}
+
+/// What `apply_alpha` does to the colour channels.
+#[derive(Clone, Copy)]
+enum AlphaStep {
+    Premultiply,
+    Divide,
+}
+
+/// Premultiplies or divides the colour of a luma + alpha or RGBA image by its alpha.
+fn apply_alpha(image: &mut DynamicImage, step: AlphaStep) -> Result<(), ImagingError> {
+    match image.color() {
+        ColorType::La8 => alpha_as::<U8x2>(image, step),
+        ColorType::Rgba8 => alpha_as::<U8x4>(image, step),
+        other => Err(resize_error(format!(
+            "{other:?} pixels have no 8-bit alpha"
+        ))),
+    }
+}
+
+fn alpha_as<P: PixelTrait>(image: &mut DynamicImage, step: AlphaStep) -> Result<(), ImagingError> {
+    let mul_div = MulDiv::default();
+    let mut view = image
+        .image_view_mut::<P>()
+        .ok_or_else(|| resize_error("the pixel layout differs"))?;
+    match step {
+        AlphaStep::Premultiply => mul_div.multiply_alpha_inplace_typed(&mut view),
+        AlphaStep::Divide => mul_div.divide_alpha_inplace_typed(&mut view),
+    }
+    .map_err(resize_error)
 }
 
 /// Box-averages rows as they come (from a decoder, say), every `factor` x `factor` block of
