@@ -11,11 +11,15 @@ use rand::distributions::{Alphanumeric, DistString};
 use tokio::sync::{watch, Semaphore};
 use tracing_actix_web::TracingLogger;
 
+use crate::telemetry::RequestLog;
+
 use crate::auth::{self, FirstAdmin};
 use crate::config::Config;
+use crate::data_lock::DataDirLock;
 use crate::db::{meta, Db};
 use crate::domain::id_codec::IdCodec;
 use crate::fetch::{FetchPolicy, Fetcher};
+use crate::metrics::Metrics;
 use crate::storage::{Storage, TMP_DIR};
 use crate::upload::Services;
 use crate::video::FrameSource;
@@ -41,11 +45,17 @@ pub struct Application {
     port: u16,
     server: Server,
     services: Arc<Services>,
+    /// Held while the server runs, so no second server or restore takes the data directory.
+    lock: DataDirLock,
 }
 
 impl Application {
     /// Opens the data directory, binds `config.listen` and builds the server.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("could not create the data directory {:?}", config.data_dir)
+        })?;
+        let lock = DataDirLock::acquire(&config.data_dir)?;
         let services = Arc::new(open_services(config)?);
         announce_frames(&services);
         let cleared = services
@@ -73,6 +83,7 @@ impl Application {
             port,
             server,
             services,
+            lock,
         })
     }
 
@@ -95,6 +106,7 @@ impl Application {
         let _ = stop_purge.send(true);
         let _ = purge.await;
         tracing::info!("stopped");
+        drop(self.lock);
         result
     }
 }
@@ -133,6 +145,7 @@ pub fn open_services(config: Config) -> anyhow::Result<Services> {
         ids,
         key_ids,
         frames,
+        metrics: Metrics::new(),
     })
 }
 
@@ -180,7 +193,7 @@ fn http_server(
 ) -> anyhow::Result<Server> {
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<RequestLog>::new())
             .app_data(state.clone())
             .configure(routes::configure)
     })

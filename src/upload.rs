@@ -16,10 +16,12 @@ use crate::config::{Config, DuplicatePolicy};
 use crate::db::uploads::{self, UploadRecord};
 use crate::db::users::{Role, UserRecord};
 use crate::db::{Db, DbError};
+use crate::disk::DiskStatus;
 use crate::domain::expiration::Expiration;
 use crate::domain::filename;
 use crate::domain::id_codec::IdCodec;
 use crate::imaging::{ImagingError, Metadata};
+use crate::metrics::Metrics;
 use crate::storage::{Storage, StorageError};
 use crate::telemetry::error_chain;
 use crate::video::{FrameSource, VideoError};
@@ -45,6 +47,30 @@ pub struct Services {
     pub key_ids: IdCodec,
     /// Where video poster frames come from.
     pub frames: FrameSource,
+    /// What the server counts for `/metrics`.
+    pub metrics: Metrics,
+}
+
+impl Services {
+    /// Free space on the data directory's volume against the configured reserve.
+    pub fn disk_status(&self) -> std::io::Result<DiskStatus> {
+        DiskStatus::of(self.storage.root(), self.config.disk_reserve)
+    }
+
+    /// Refuses to write `bytes` more when that would leave less than the reserve free.
+    pub fn ensure_room_for(&self, bytes: u64) -> Result<(), UploadError> {
+        let status = self.disk_status().map_err(UploadError::DiskSpace)?;
+        if status.has_room_for(bytes) {
+            return Ok(());
+        }
+        tracing::warn!(
+            bytes,
+            free_bytes = status.space.available_bytes,
+            reserve_bytes = status.reserve_bytes,
+            "refused an upload: it would leave less free space than the reserve"
+        );
+        Err(UploadError::BelowReserve)
+    }
 }
 
 /// What a client asked for besides the bytes, already validated.
@@ -95,6 +121,10 @@ pub enum UploadError {
     Storage(#[from] StorageError),
     #[error("could not record the upload")]
     Db(#[from] DbError),
+    #[error("storing it would leave less free disk space than the reserve")]
+    BelowReserve,
+    #[error("could not read the free disk space")]
+    DiskSpace(#[source] std::io::Error),
 }
 
 impl From<rusqlite::Error> for UploadError {
@@ -128,6 +158,8 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
     };
     let stem = filename::sanitize_stem(client_file_name.as_deref().unwrap_or(fallback_stem));
     let files = prepared.files_to_store();
+    let total_bytes = files.iter().map(|file| file.bytes.len() as u64).sum();
+    services.ensure_room_for(total_bytes)?;
     let stored = services.storage.store(now.date_naive(), &stem, &files)?;
 
     let delete_secret = new_delete_secret();
