@@ -88,7 +88,11 @@ impl Metrics {
             Unit::Seconds,
             self.upload_seconds.clone(),
         );
-        registry.register("purge_runs", "Purge passes run", self.purge_runs.clone());
+        registry.register(
+            "purge_runs",
+            "Purge passes run, failed ones included",
+            self.purge_runs.clone(),
+        );
         registry.register(
             "purged_uploads",
             "Expired uploads removed by the purge",

@@ -69,9 +69,11 @@ async fn run_pass(services: &Arc<Services>) {
         let services = Arc::clone(&services);
         tokio::task::spawn_blocking(move || purge_expired(&services)).await
     };
-    if let Ok(Ok(removed)) = result {
-        services.metrics.count_purge(removed);
-    }
+    let removed = match &result {
+        Ok(Ok(removed)) => *removed,
+        _ => 0,
+    };
+    services.metrics.count_purge(removed);
     match result {
         Ok(Ok(0)) => tracing::debug!("purge pass found nothing expired"),
         Ok(Ok(removed)) => tracing::info!(removed, "purge pass done"),

@@ -8,7 +8,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage};
 use tracing::Span;
-use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+use tracing_actix_web::RootSpanBuilder;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -35,8 +35,11 @@ pub fn init(format: LogFormat) {
     };
 }
 
-/// The request span of `tracing-actix-web`, plus one `request` line at info when the answer
-/// goes out: method, path, status and how long it took.
+/// The span of each request, and one `answered` line at info when the answer goes out.
+///
+/// The span names the method, the path without its query string (a client may send its API
+/// key there) and the connection's peer address (forwarded-for headers are not trusted here,
+/// since any client can send them); the line adds the status and the time taken.
 pub struct RequestLog;
 
 /// When the request came in, kept in its extensions for the closing line.
@@ -46,31 +49,31 @@ struct Started(Instant);
 impl RootSpanBuilder for RequestLog {
     fn on_request_start(request: &ServiceRequest) -> Span {
         request.extensions_mut().insert(Started(Instant::now()));
-        DefaultRootSpanBuilder::on_request_start(request)
+        let peer = request.peer_addr().map(|addr| addr.ip());
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = request.path(),
+            peer = peer.map(tracing::field::display),
+        )
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        DefaultRootSpanBuilder::on_request_end(span.clone(), outcome);
         let _entered = span.enter();
         match outcome {
             Ok(response) => {
-                let request = response.request();
-                let elapsed_ms = request
+                let elapsed_ms = response
+                    .request()
                     .extensions()
                     .get::<Started>()
                     .map_or(0, |started| started.0.elapsed().as_millis() as u64);
-                tracing::info!(
-                    method = %request.method(),
-                    path = request.path(),
-                    status = response.status().as_u16(),
-                    elapsed_ms,
-                    "request"
-                );
+                let status = response.status().as_u16();
+                tracing::info!(status, elapsed_ms, "answered");
             }
-            Err(err) => tracing::info!(
-                status = err.as_response_error().status_code().as_u16(),
-                "request"
-            ),
+            Err(err) => {
+                let status = err.as_response_error().status_code().as_u16();
+                tracing::info!(status, "answered");
+            }
         }
     }
 }

@@ -451,3 +451,64 @@ fn log_format_json_writes_one_json_object_per_line() {
         }
     }
 }
+
+#[test]
+fn each_request_leaves_one_json_line_with_its_status_and_no_query_string() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut child = command(data.path())
+        .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let (line_tx, line_rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = line_tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let port = loop {
+        let line = line_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server logs its start");
+        let event: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{line}"));
+        lines.push(line);
+        if event["fields"]["message"] == "listening" {
+            break event["fields"]["port"].as_u64().expect("a port");
+        }
+    };
+
+    let url = format!("http://127.0.0.1:{port}/healthz?key=chv_secret_in_the_query");
+    let status = reqwest::blocking::get(url).expect("an answer").status();
+    assert_eq!(status.as_u16(), 200);
+    let answered = loop {
+        let line = line_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the request is logged");
+        let event: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{line}"));
+        lines.push(line);
+        if event["fields"]["message"] == "answered" {
+            break event;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    reader.join().expect("the reader ends");
+    lines.extend(line_rx.try_iter());
+
+    assert_eq!(answered["fields"]["status"], 200, "{answered}");
+    assert_eq!(answered["span"]["path"], "/healthz", "{answered}");
+    assert_eq!(answered["span"]["method"], "GET", "{answered}");
+    assert_eq!(answered["span"]["peer"], "127.0.0.1", "{answered}");
+    let answered_lines = lines
+        .iter()
+        .filter(|line| line.contains("\"answered\""))
+        .count();
+    assert_eq!(answered_lines, 1, "{lines:#?}");
+    assert!(
+        lines.iter().all(|line| !line.contains("chv_secret")),
+        "a key from the query string was logged: {lines:#?}"
+    );
+}
