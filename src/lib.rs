@@ -24,6 +24,7 @@ pub mod purge;
 pub mod routes;
 pub mod startup;
 pub mod storage;
+pub mod systemd;
 pub mod telemetry;
 pub mod upload;
 pub mod video;

@@ -23,7 +23,7 @@ use crate::metrics::Metrics;
 use crate::storage::{Storage, TMP_DIR};
 use crate::upload::Services;
 use crate::video::FrameSource;
-use crate::{purge, routes};
+use crate::{purge, routes, systemd};
 
 /// Redirects a URL source may take.
 const MAX_REDIRECTS: usize = 5;
@@ -98,13 +98,24 @@ impl Application {
     }
 
     /// Runs the server and the purge task until SIGINT/SIGTERM, then stops both. In-flight
-    /// requests get a grace period to finish.
+    /// requests get a grace period to finish. Under systemd it reports readiness, pings the
+    /// watchdog when asked to, and says when it stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let (stop_purge, purge_stopped) = watch::channel(false);
-        let purge = tokio::spawn(purge::run(Arc::clone(&self.services), purge_stopped));
+        let (stop_tasks, tasks_stopped) = watch::channel(false);
+        let purge = tokio::spawn(purge::run(
+            Arc::clone(&self.services),
+            tasks_stopped.clone(),
+        ));
+        let watchdog = systemd::watchdog_interval()
+            .map(|interval| tokio::spawn(systemd::run_watchdog(interval, tasks_stopped)));
+        systemd::notify_ready();
         let result = self.server.await;
-        let _ = stop_purge.send(true);
+        systemd::notify_stopping();
+        let _ = stop_tasks.send(true);
         let _ = purge.await;
+        if let Some(watchdog) = watchdog {
+            let _ = watchdog.await;
+        }
         tracing::info!("stopped");
         drop(self.lock);
         result
