@@ -4,10 +4,12 @@
 //! it: an upload that would leave less than the reserve free is refused before any of its
 //! bytes are written, while serving and deleting go on. Free space is what `statvfs` reports
 //! as available to unprivileged users, so the blocks the file system keeps for root do not
-//! count.
+//! count. Uploads stored at the same time claim their bytes in [`Claims`] first, so that
+//! together they cannot pass the reserve either.
 
 use std::io;
 use std::path::Path;
+use std::sync::Mutex;
 
 /// Largest default reserve: 1 GiB.
 const DEFAULT_RESERVE_CAP_BYTES: u64 = 1 << 30;
@@ -78,6 +80,57 @@ impl DiskStatus {
     }
 }
 
+/// Bytes claimed by uploads whose files are being written and are not yet counted in the free
+/// space the volume reports.
+#[derive(Debug, Default)]
+pub struct Claims {
+    pending_bytes: Mutex<u64>,
+}
+
+/// Room held for one upload; dropping it gives the room back.
+#[derive(Debug)]
+pub struct Claim<'a> {
+    claims: &'a Claims,
+    bytes: u64,
+}
+
+impl Claims {
+    /// Claims `bytes` on the volume of `path` when they fit above the reserve beside every
+    /// other claim; else returns the status that refused them.
+    pub fn claim(
+        &self,
+        path: &Path,
+        reserve: Reserve,
+        bytes: u64,
+    ) -> io::Result<Result<Claim<'_>, DiskStatus>> {
+        let mut pending = self
+            .pending_bytes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut status = DiskStatus::of(path, reserve)?;
+        status.space.available_bytes = status.space.available_bytes.saturating_sub(*pending);
+        if !status.has_room_for(bytes) {
+            return Ok(Err(status));
+        }
+        *pending += bytes;
+        Ok(Ok(Claim {
+            claims: self,
+            bytes,
+        }))
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        let mut pending = self
+            .claims
+            .pending_bytes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *pending = pending.saturating_sub(self.bytes);
+    }
+}
+
 /// Size and free space of the volume that holds `path`.
 pub fn space_of(path: &Path) -> io::Result<Space> {
     let stats = rustix::fs::statvfs(path)?;
@@ -120,6 +173,30 @@ mod tests {
         assert!(status.has_room_for(400));
         assert!(!status.has_room_for(401));
         assert!(!status.has_room_for(u64::MAX));
+    }
+
+    #[test]
+    fn a_claim_holds_its_bytes_until_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let free = space_of(dir.path()).expect("statvfs").available_bytes;
+        let claims = Claims::default();
+        let half = free / 2;
+
+        let first = claims
+            .claim(dir.path(), Reserve::Bytes(0), half)
+            .expect("statvfs");
+        assert!(first.is_ok(), "half the free space fits");
+        // A second half plus a margin for whatever else writes meanwhile does not.
+        let second = claims
+            .claim(dir.path(), Reserve::Bytes(0), free - half / 2)
+            .expect("statvfs");
+        assert!(second.is_err(), "the first claim was not counted");
+
+        drop(first);
+        let again = claims
+            .claim(dir.path(), Reserve::Bytes(0), half)
+            .expect("statvfs");
+        assert!(again.is_ok(), "the dropped claim still holds room");
     }
 
     #[test]

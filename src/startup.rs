@@ -17,6 +17,7 @@ use crate::auth::{self, FirstAdmin};
 use crate::config::Config;
 use crate::data_lock::DataDirLock;
 use crate::db::{meta, Db};
+use crate::disk::Claims;
 use crate::domain::id_codec::IdCodec;
 use crate::fetch::{FetchPolicy, Fetcher};
 use crate::metrics::Metrics;
@@ -157,6 +158,7 @@ pub fn open_services(config: Config) -> anyhow::Result<Services> {
         key_ids,
         frames,
         metrics: Metrics::new(),
+        disk_claims: Claims::default(),
     })
 }
 

@@ -16,7 +16,7 @@ use crate::config::{Config, DuplicatePolicy};
 use crate::db::uploads::{self, UploadRecord};
 use crate::db::users::{Role, UserRecord};
 use crate::db::{Db, DbError};
-use crate::disk::DiskStatus;
+use crate::disk::{Claim, Claims, DiskStatus};
 use crate::domain::expiration::Expiration;
 use crate::domain::filename;
 use crate::domain::id_codec::IdCodec;
@@ -49,6 +49,8 @@ pub struct Services {
     pub frames: FrameSource,
     /// What the server counts for `/metrics`.
     pub metrics: Metrics,
+    /// Room claimed by uploads being written, for the disk reserve.
+    pub disk_claims: Claims,
 }
 
 impl Services {
@@ -57,12 +59,18 @@ impl Services {
         DiskStatus::of(self.storage.root(), self.config.disk_reserve)
     }
 
-    /// Refuses to write `bytes` more when that would leave less than the reserve free.
-    pub fn ensure_room_for(&self, bytes: u64) -> Result<(), UploadError> {
-        let status = self.disk_status().map_err(UploadError::DiskSpace)?;
-        if status.has_room_for(bytes) {
-            return Ok(());
-        }
+    /// Claims room for `bytes` more, or refuses when writing them (beside the uploads being
+    /// written now) would leave less than the reserve free. Hold the claim until the files are
+    /// on disk.
+    pub fn claim_room_for(&self, bytes: u64) -> Result<Claim<'_>, UploadError> {
+        let claimed = self
+            .disk_claims
+            .claim(self.storage.root(), self.config.disk_reserve, bytes)
+            .map_err(UploadError::DiskSpace)?;
+        let status = match claimed {
+            Ok(claim) => return Ok(claim),
+            Err(status) => status,
+        };
         tracing::warn!(
             bytes,
             free_bytes = status.space.available_bytes,
@@ -159,7 +167,7 @@ pub fn store(services: &Services, input: UploadInput) -> Result<Uploaded, Upload
     let stem = filename::sanitize_stem(client_file_name.as_deref().unwrap_or(fallback_stem));
     let files = prepared.files_to_store();
     let total_bytes = files.iter().map(|file| file.bytes.len() as u64).sum();
-    services.ensure_room_for(total_bytes)?;
+    let _room = services.claim_room_for(total_bytes)?;
     let stored = services.storage.store(now.date_naive(), &stem, &files)?;
 
     let delete_secret = new_delete_secret();

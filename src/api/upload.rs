@@ -90,7 +90,7 @@ async fn answer(
 /// The upload service checks again with the real size before it writes anything.
 async fn ensure_above_reserve(state: &AppState) -> Result<(), ApiError> {
     let services = Arc::clone(&state.services);
-    web::block(move || services.ensure_room_for(0))
+    web::block(move || services.claim_room_for(0).map(drop))
         .await
         .map_err(|err| ApiError::internal("the disk space check failed", &err))?
         .map_err(ApiError::from)

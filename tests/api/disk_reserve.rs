@@ -108,6 +108,41 @@ async fn on_a_nearly_full_volume_the_default_reserve_refuses_an_upload_that_woul
 }
 
 #[tokio::test]
+async fn of_two_uploads_that_each_fit_above_the_reserve_but_not_together_one_is_stored() {
+    let tmpfs = match Tmpfs::mount("16m") {
+        Ok(tmpfs) => tmpfs,
+        Err(reason) => {
+            eprintln!("SKIPPED: the disk reserve test needs to mount a tmpfs: {reason}");
+            return;
+        }
+    };
+    let data_dir = tempfile::tempdir_in(tmpfs.path()).expect("a data dir on the tmpfs");
+    let app = spawn_app_in(data_dir, |_| {}).await;
+    let total = space_of(app.data_dir()).expect("statvfs").total_bytes;
+    let (first, second) = (noise_png(420, 420, 1), noise_png(420, 420, 2));
+    // Each upload is its original plus a thumbnail well under a third of it: room for one
+    // and a half originals above the reserve takes one upload, not two.
+    let original = first.len() as u64;
+    let _filler = fill_until_free(
+        tmpfs.path(),
+        Reserve::Default.bytes_on(total) + original * 33 / 20,
+    );
+    let before = app.snapshot();
+
+    let (a, b) = tokio::join!(
+        app.upload_file_with("first.png", &first, &[]),
+        app.upload_file_with("second.png", &second, &[]),
+    );
+
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 507]);
+    assert_eq!(app.snapshot().rows, before.rows + 1);
+    assert!(app.tmp_files().is_empty(), "{:?}", app.tmp_files());
+    drop(app.stop().await);
+}
+
+#[tokio::test]
 async fn a_reserve_above_the_free_space_refuses_uploads_and_fails_health_but_serves_and_deletes() {
     let app = spawn_app().await;
     let image = app.upload_file("kept.png", &png(640, 480, 1)).await;
