@@ -512,3 +512,20 @@ fn each_request_leaves_one_json_line_with_its_status_and_no_query_string() {
         "a key from the query string was logged: {lines:#?}"
     );
 }
+
+#[test]
+fn a_second_server_on_the_same_data_dir_refuses_to_start() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let first = Server::start(data.path());
+
+    let second = fails(sajin(data.path(), &["serve", "--listen", "127.0.0.1:0"]));
+
+    assert!(second.contains("another sajin server"), "{second}");
+    let key = first.key.clone();
+    let image = first.upload("still.png", png(64, 64, 1));
+    assert_eq!(
+        first.status_of(image["url"].as_str().expect("a URL")),
+        200,
+        "{key}"
+    );
+}
