@@ -1,18 +1,21 @@
 //! The command line: `serve` (the default), `config example`, `key create`, `user add`,
-//! `user passwd`.
+//! `user passwd`, `check`, `backup` and `restore`.
 //!
-//! The account commands open the same database the server uses and work while it runs
-//! (SQLite in WAL mode lets them write beside it).
+//! The account commands, `check` and `backup` open the same database the server uses and work
+//! while it runs (SQLite in WAL mode lets them write beside it). `restore` refuses a data
+//! directory a server holds.
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 
-use crate::auth;
-use crate::config::{self, Config, FlagOverrides};
+use crate::config::{self, Config, FlagOverrides, LogFormat};
 use crate::db::users::Role;
+use crate::db::{Db, DB_FILE};
 use crate::startup::{open_services, Application};
+use crate::storage::Storage;
+use crate::{auth, backup, consistency};
 
 /// sajin: a self-hosted image host for the home network, speaking Chevereto's upload API.
 #[derive(Debug, Parser)]
@@ -42,6 +45,9 @@ pub struct CommonArgs {
     /// Largest upload, e.g. "20 MB" (SAJIN_MAX_UPLOAD_SIZE) [default: 20 MB]
     #[arg(long, global = true, value_name = "SIZE")]
     max_upload_size: Option<String>,
+    /// Log lines as "human" or "json" (SAJIN_LOG_FORMAT) [default: human]
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<LogFormat>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +68,28 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Report rows whose files are missing and files no row knows; exit status 0 only when
+    /// there are none. Safe while the server runs.
+    Check {
+        /// Remove rows whose original is gone and move unknown files to lost+found/
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Copy the database (SQLite's online backup) and the files into DEST, a new or empty
+    /// folder. Safe while the server runs.
+    Backup {
+        /// Where the copy goes
+        dest: PathBuf,
+    },
+    /// Replace the data directory's contents with a backup made by `sajin backup`. The server
+    /// must be stopped.
+    Restore {
+        /// The backup folder
+        src: PathBuf,
+        /// Replace a data directory that is not empty
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -99,6 +127,12 @@ enum UserCommand {
 }
 
 impl Cli {
+    /// The log format from the flag, `SAJIN_LOG_FORMAT` or the config file; the default when
+    /// the configuration does not load (that error is reported when the command runs).
+    pub fn log_format(&self) -> LogFormat {
+        load_config(&self.common).map_or(LogFormat::default(), |config| config.log_format)
+    }
+
     /// Runs the chosen command.
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command.unwrap_or(Command::Serve) {
@@ -140,8 +174,83 @@ impl Cli {
                 println!("{password}");
                 Ok(())
             }
+            Command::Check { repair } => {
+                let config = load_config(&self.common)?;
+                blocking(move || check(&config, repair)).await
+            }
+            Command::Backup { dest } => {
+                let config = load_config(&self.common)?;
+                blocking(move || run_backup(&config, &dest)).await
+            }
+            Command::Restore { src, force } => {
+                let config = load_config(&self.common)?;
+                blocking(move || run_restore(&config, &src, force)).await
+            }
         }
     }
+}
+
+async fn blocking(
+    work: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
+) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("the command's task failed")?
+}
+
+fn check(config: &Config, repair: bool) -> anyhow::Result<()> {
+    let data_dir = &config.data_dir;
+    if !data_dir.join(DB_FILE).is_file() {
+        bail!("there is no sajin database in {}", data_dir.display());
+    }
+    let storage = Storage::open(data_dir).context("opening the image folder")?;
+    let db = Db::open(data_dir).context("opening the database")?;
+    let report = consistency::check(&db, &storage, std::time::SystemTime::now())
+        .context("checking the data directory")?;
+    println!("{report}");
+    if report.is_consistent() {
+        return Ok(());
+    }
+    if !repair {
+        bail!("the data directory is not consistent: run `sajin check --repair` to fix it");
+    }
+    let repaired = consistency::repair(&db, &storage, &report).context("repairing")?;
+    println!("{repaired}");
+    if !repaired.is_complete() {
+        bail!("some uploads are still missing variant files");
+    }
+    Ok(())
+}
+
+fn run_backup(config: &Config, dest: &std::path::Path) -> anyhow::Result<()> {
+    let summary = backup::backup(&config.data_dir, dest)
+        .with_context(|| format!("backing up into {}", dest.display()))?;
+    println!(
+        "backed up {} uploads ({} files, {} bytes) into {}",
+        summary.uploads,
+        summary.files,
+        summary.bytes,
+        dest.display()
+    );
+    if !summary.left_out.is_empty() {
+        println!(
+            "left out {} uploads deleted while the backup ran",
+            summary.left_out.len()
+        );
+    }
+    Ok(())
+}
+
+fn run_restore(config: &Config, src: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    let summary = backup::restore(src, &config.data_dir, force)
+        .with_context(|| format!("restoring {}", src.display()))?;
+    println!(
+        "restored {} files ({} bytes) into {}",
+        summary.files,
+        summary.bytes,
+        config.data_dir.display()
+    );
+    Ok(())
 }
 
 fn load_config(args: &CommonArgs) -> anyhow::Result<Config> {
@@ -150,6 +259,7 @@ fn load_config(args: &CommonArgs) -> anyhow::Result<Config> {
         data_dir: args.data_dir.clone(),
         public_url: args.public_url.clone(),
         max_upload_size: args.max_upload_size.clone(),
+        log_format: args.log_format,
     };
     Config::load(args.config.as_deref(), &flags).context("invalid configuration")
 }

@@ -14,6 +14,8 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::disk::Reserve;
+
 /// Where the config file is looked for when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/sajin/config.toml";
 
@@ -37,6 +39,9 @@ pub const KEYS: &[&str] = &[
     "id_padding",
     "id_salt",
     "ffmpeg_path",
+    "disk_reserve",
+    "metrics_public",
+    "log_format",
 ];
 
 /// The settings exactly as the layers give them, before validation.
@@ -60,6 +65,10 @@ pub struct RawConfig {
     pub id_padding: u64,
     pub id_salt: Option<String>,
     pub ffmpeg_path: PathBuf,
+    /// Unset: 1 GiB, or 5 % of the volume when that is smaller.
+    pub disk_reserve: Option<ByteSize>,
+    pub metrics_public: bool,
+    pub log_format: LogFormat,
 }
 
 impl Default for RawConfig {
@@ -82,6 +91,32 @@ impl Default for RawConfig {
             id_padding: 999,
             id_salt: None,
             ffmpeg_path: PathBuf::from("ffmpeg"),
+            disk_reserve: None,
+            metrics_public: false,
+            log_format: LogFormat::Human,
+        }
+    }
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "human" => Ok(LogFormat::Human),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("log format {other:?}: use human or json")),
         }
     }
 }
@@ -97,7 +132,8 @@ pub enum DuplicatePolicy {
 }
 
 /// A size in bytes, written in files as a number of bytes or as a string such as `"20 MB"`.
-/// Units are decimal (1 MB = 1,000,000 bytes), as in Chevereto's "max 20 MB".
+/// `KB`, `MB`, `GB` and `TB` are decimal (1 MB = 1,000,000 bytes), as in Chevereto's "max
+/// 20 MB"; `KiB`, `MiB`, `GiB` and `TiB` are binary (1 GiB = 2^30 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "ByteSizeInput", into = "u64")]
 pub struct ByteSize(pub u64);
@@ -126,7 +162,7 @@ impl TryFrom<ByteSizeInput> for ByteSize {
     }
 }
 
-/// Parses `"20 MB"`, `"512KB"`, `"1GB"` or a plain number of bytes.
+/// Parses `"20 MB"`, `"512KB"`, `"1GiB"` or a plain number of bytes.
 pub fn parse_byte_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text
@@ -141,7 +177,16 @@ pub fn parse_byte_size(text: &str) -> Result<u64, String> {
         "KB" | "K" => 1e3,
         "MB" | "M" => 1e6,
         "GB" | "G" => 1e9,
-        other => return Err(format!("unknown size unit {other:?}: use B, KB, MB or GB")),
+        "TB" | "T" => 1e12,
+        "KIB" => 1024.0,
+        "MIB" => 1024.0 * 1024.0,
+        "GIB" => 1024.0 * 1024.0 * 1024.0,
+        "TIB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?}: use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"
+            ))
+        }
     };
     Ok((number * multiplier).round() as u64)
 }
@@ -157,6 +202,8 @@ pub struct FlagOverrides {
     pub public_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_upload_size: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
 }
 
 /// Errors while loading or validating configuration. Each message says how to fix it.
@@ -204,6 +251,11 @@ pub struct Config {
     /// The ffmpeg that takes video frames: a path, or a name looked up on the PATH. When it
     /// does not run, videos get placeholder frames.
     pub ffmpeg_path: PathBuf,
+    /// Free space an upload must leave on the data directory's volume.
+    pub disk_reserve: Reserve,
+    /// Whether `/metrics` answers every client, not only loopback ones and admin keys.
+    pub metrics_public: bool,
+    pub log_format: LogFormat,
 }
 
 impl Config {
@@ -277,6 +329,11 @@ impl Config {
             id_padding: raw.id_padding,
             id_salt: raw.id_salt,
             ffmpeg_path: raw.ffmpeg_path,
+            disk_reserve: raw
+                .disk_reserve
+                .map_or(Reserve::Default, |size| Reserve::Bytes(size.0)),
+            metrics_public: raw.metrics_public,
+            log_format: raw.log_format,
         })
     }
 
@@ -314,6 +371,11 @@ mod tests {
             ("512KB", 512_000),
             ("1GB", 1_000_000_000),
             ("42", 42),
+            ("2 TB", 2_000_000_000_000),
+            ("1GiB", 1 << 30),
+            ("500MiB", 500 << 20),
+            ("64 KiB", 65_536),
+            ("1 tib", 1 << 40),
         ];
         for (text, bytes) in cases {
             assert_eq!(parse_byte_size(text), Ok(bytes), "{text}");
@@ -332,6 +394,37 @@ mod tests {
         assert_eq!(config.max_upload_bytes, 20_000_000);
         assert_eq!(config.listen.port(), 8080);
         assert_eq!(config.ffmpeg_path, PathBuf::from("ffmpeg"));
+        assert_eq!(config.disk_reserve, Reserve::Default);
+        assert!(!config.metrics_public);
+        assert_eq!(config.log_format, LogFormat::Human);
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn the_disk_reserve_and_log_format_come_from_file_and_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "sajin.toml",
+                "disk_reserve = \"500MB\"\nlog_format = \"json\"",
+            )?;
+            let from_file = Config::load(Some(Path::new("sajin.toml")), &FlagOverrides::default())
+                .map_err(|err| err.to_string())?;
+            assert_eq!(from_file.disk_reserve, Reserve::Bytes(500_000_000));
+            assert_eq!(from_file.log_format, LogFormat::Json);
+
+            jail.set_env("SAJIN_DISK_RESERVE", "1GiB");
+            jail.set_env("SAJIN_METRICS_PUBLIC", "true");
+            let flags = FlagOverrides {
+                log_format: Some(LogFormat::Human),
+                ..FlagOverrides::default()
+            };
+            let from_env = Config::load(Some(Path::new("sajin.toml")), &flags)
+                .map_err(|err| err.to_string())?;
+            assert_eq!(from_env.disk_reserve, Reserve::Bytes(1 << 30));
+            assert!(from_env.metrics_public);
+            assert_eq!(from_env.log_format, LogFormat::Human, "flag over file");
+            Ok(())
+        });
     }
 
     #[test]

@@ -4,8 +4,9 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    sajin::telemetry::init();
-    match sajin::cli::Cli::parse().run().await {
+    let cli = sajin::cli::Cli::parse();
+    sajin::telemetry::init(cli.log_format());
+    match cli.run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("sajin: {err:#}");

@@ -32,7 +32,10 @@ pub fn purge_expired(services: &Services) -> Result<usize, UploadError> {
         let mut removed_here = 0;
         for record in &batch {
             match upload::remove(services, record) {
-                Ok(true) => removed_here += 1,
+                Ok(true) => {
+                    tracing::info!(id = record.id, "purged an expired upload");
+                    removed_here += 1
+                }
                 Ok(false) => {}
                 Err(err) => tracing::warn!(
                     id = record.id,
@@ -62,9 +65,18 @@ pub async fn run(services: Arc<Services>, mut shutdown: watch::Receiver<bool>) {
 
 async fn run_pass(services: &Arc<Services>) {
     let services = Arc::clone(services);
-    match tokio::task::spawn_blocking(move || purge_expired(&services)).await {
+    let result = {
+        let services = Arc::clone(&services);
+        tokio::task::spawn_blocking(move || purge_expired(&services)).await
+    };
+    let removed = match &result {
+        Ok(Ok(removed)) => *removed,
+        _ => 0,
+    };
+    services.metrics.count_purge(removed);
+    match result {
         Ok(Ok(0)) => tracing::debug!("purge pass found nothing expired"),
-        Ok(Ok(removed)) => tracing::info!(removed, "purged expired uploads"),
+        Ok(Ok(removed)) => tracing::info!(removed, "purge pass done"),
         Ok(Err(err)) => tracing::warn!(error = %error_chain(&err), "purge pass failed"),
         Err(err) => tracing::error!(error = %err, "purge pass panicked"),
     }

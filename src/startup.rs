@@ -11,15 +11,20 @@ use rand::distributions::{Alphanumeric, DistString};
 use tokio::sync::{watch, Semaphore};
 use tracing_actix_web::TracingLogger;
 
+use crate::telemetry::RequestLog;
+
 use crate::auth::{self, FirstAdmin};
 use crate::config::Config;
+use crate::data_lock::DataDirLock;
 use crate::db::{meta, Db};
+use crate::disk::Claims;
 use crate::domain::id_codec::IdCodec;
 use crate::fetch::{FetchPolicy, Fetcher};
+use crate::metrics::Metrics;
 use crate::storage::{Storage, TMP_DIR};
 use crate::upload::Services;
 use crate::video::FrameSource;
-use crate::{purge, routes};
+use crate::{purge, routes, systemd};
 
 /// Redirects a URL source may take.
 const MAX_REDIRECTS: usize = 5;
@@ -45,11 +50,17 @@ pub struct Application {
     port: u16,
     server: Server,
     services: Arc<Services>,
+    /// Held while the server runs, so no second server or restore takes the data directory.
+    lock: DataDirLock,
 }
 
 impl Application {
     /// Opens the data directory, binds `config.listen` and builds the server.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("could not create the data directory {:?}", config.data_dir)
+        })?;
+        let lock = DataDirLock::acquire(&config.data_dir)?;
         let services = Arc::new(open_services(config)?);
         announce_frames(&services);
         let cleared = services
@@ -77,6 +88,7 @@ impl Application {
             port,
             server,
             services,
+            lock,
         })
     }
 
@@ -91,14 +103,26 @@ impl Application {
     }
 
     /// Runs the server and the purge task until SIGINT/SIGTERM, then stops both. In-flight
-    /// requests get a grace period to finish.
+    /// requests get a grace period to finish. Under systemd it reports readiness, pings the
+    /// watchdog when asked to, and says when it stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let (stop_purge, purge_stopped) = watch::channel(false);
-        let purge = tokio::spawn(purge::run(Arc::clone(&self.services), purge_stopped));
+        let (stop_tasks, tasks_stopped) = watch::channel(false);
+        let purge = tokio::spawn(purge::run(
+            Arc::clone(&self.services),
+            tasks_stopped.clone(),
+        ));
+        let watchdog = systemd::watchdog_interval()
+            .map(|interval| tokio::spawn(systemd::run_watchdog(interval, tasks_stopped)));
+        systemd::notify_ready();
         let result = self.server.await;
-        let _ = stop_purge.send(true);
+        systemd::notify_stopping();
+        let _ = stop_tasks.send(true);
         let _ = purge.await;
+        if let Some(watchdog) = watchdog {
+            let _ = watchdog.await;
+        }
         tracing::info!("stopped");
+        drop(self.lock);
         result
     }
 }
@@ -137,6 +161,8 @@ pub fn open_services(config: Config) -> anyhow::Result<Services> {
         ids,
         key_ids,
         frames,
+        metrics: Metrics::new(),
+        disk_claims: Claims::default(),
     })
 }
 
@@ -184,7 +210,7 @@ fn http_server(
 ) -> anyhow::Result<Server> {
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<RequestLog>::new())
             .app_data(state.clone())
             .configure(routes::configure)
     })

@@ -16,10 +16,12 @@ use crate::config::{Config, DuplicatePolicy};
 use crate::db::uploads::{self, UploadRecord};
 use crate::db::users::{Role, UserRecord};
 use crate::db::{Db, DbError};
+use crate::disk::{Claim, Claims, DiskStatus};
 use crate::domain::expiration::Expiration;
 use crate::domain::filename;
 use crate::domain::id_codec::IdCodec;
 use crate::imaging::{ImagingError, Metadata};
+use crate::metrics::Metrics;
 use crate::storage::{Storage, StorageError};
 use crate::telemetry::error_chain;
 use crate::video::{FrameSource, VideoError};
@@ -45,6 +47,38 @@ pub struct Services {
     pub key_ids: IdCodec,
     /// Where video poster frames come from.
     pub frames: FrameSource,
+    /// What the server counts for `/metrics`.
+    pub metrics: Metrics,
+    /// Room claimed by uploads being written, for the disk reserve.
+    pub disk_claims: Claims,
+}
+
+impl Services {
+    /// Free space on the data directory's volume against the configured reserve.
+    pub fn disk_status(&self) -> std::io::Result<DiskStatus> {
+        DiskStatus::of(self.storage.root(), self.config.disk_reserve)
+    }
+
+    /// Claims room for `bytes` more, or refuses when writing them (beside the uploads being
+    /// written now) would leave less than the reserve free. Hold the claim until the files are
+    /// on disk.
+    pub fn claim_room_for(&self, bytes: u64) -> Result<Claim<'_>, UploadError> {
+        let claimed = self
+            .disk_claims
+            .claim(self.storage.root(), self.config.disk_reserve, bytes)
+            .map_err(UploadError::DiskSpace)?;
+        let status = match claimed {
+            Ok(claim) => return Ok(claim),
+            Err(status) => status,
+        };
+        tracing::warn!(
+            bytes,
+            free_bytes = status.space.available_bytes,
+            reserve_bytes = status.reserve_bytes,
+            "refused an upload: it would leave less free space than the reserve"
+        );
+        Err(UploadError::BelowReserve)
+    }
 }
 
 /// What a client asked for besides the bytes, already validated.
@@ -95,6 +129,10 @@ pub enum UploadError {
     Storage(#[from] StorageError),
     #[error("could not record the upload")]
     Db(#[from] DbError),
+    #[error("storing it would leave less free disk space than the reserve")]
+    BelowReserve,
+    #[error("could not read the free disk space")]
+    DiskSpace(#[source] std::io::Error),
 }
 
 impl From<rusqlite::Error> for UploadError {
@@ -139,6 +177,8 @@ pub fn store(
     };
     let stem = filename::sanitize_stem(client_file_name.as_deref().unwrap_or(fallback_stem));
     let files = prepared.files_to_store();
+    let total_bytes = files.iter().map(|file| file.bytes.len() as u64).sum();
+    let _room = services.claim_room_for(total_bytes)?;
     let stored = services.storage.store(now.date_naive(), &stem, &files)?;
 
     let delete_secret = new_delete_secret();

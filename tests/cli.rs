@@ -1,5 +1,6 @@
 //! Black-box tests of the `sajin` binary: the account commands and the sample config, run the
-//! way scripts run them, including beside a live server on the same data directory.
+//! way scripts run them, including beside a live server on the same data directory, and the
+//! server's notifications to systemd.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -183,4 +184,56 @@ fn config_example_prints_every_setting_as_a_commented_toml_file() {
         let env = format!("SAJIN_{}", key.to_ascii_uppercase());
         assert!(example.contains(&env), "{env} is not mentioned");
     }
+}
+
+#[test]
+fn under_systemd_the_server_reports_ready_pings_the_watchdog_and_says_when_it_stops() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let sockets = tempfile::tempdir().expect("tempdir");
+    let path = sockets.path().join("notify");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).expect("a notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("a read timeout");
+    let config = data.path().join("none.toml");
+    std::fs::write(&config, "").expect("an empty config file");
+    // systemd names the watched process in WATCHDOG_PID; a shell that execs the server keeps
+    // its own pid, so it can say so before the server starts.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("WATCHDOG_PID=$$ exec \"$0\" \"$@\"")
+        .arg(SAJIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_clear()
+        .env("NOTIFY_SOCKET", &path)
+        .env("WATCHDOG_USEC", "200000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let mut buffer = [0u8; 256];
+    let mut receive = || {
+        let read = socket.recv(&mut buffer).expect("a notification");
+        String::from_utf8_lossy(&buffer[..read]).into_owned()
+    };
+
+    let first = receive();
+    let second = receive();
+    let stop = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill runs");
+    assert!(stop.success());
+    // Watchdog pings may still arrive before the stop notice; the count bounds the wait.
+    let is_stopping = (0..100).any(|_| receive().contains("STOPPING=1"));
+    let exit = child.wait().expect("the server exits");
+
+    assert_eq!(first.trim(), "READY=1");
+    assert_eq!(second.trim(), "WATCHDOG=1");
+    assert!(is_stopping, "no STOPPING=1 after SIGTERM");
+    assert!(exit.success(), "{exit:?}");
 }

@@ -28,7 +28,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+    /// An error with this status, Chevereto code and message.
+    pub fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -92,6 +93,16 @@ impl ApiError {
     pub fn too_big(max_bytes: u64) -> Self {
         let message = format!("File too big - max {}", format_limit(max_bytes));
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, 400, message)
+    }
+
+    /// The disk is full, or an upload would leave less free space than the reserve. Nothing
+    /// was stored; the client may try again once an operator has made room.
+    pub fn disk_full() -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            507,
+            "The server is out of disk space for uploads: nothing was stored, try again later",
+        )
     }
 
     /// A fault on our side; the details are logged, not sent.
@@ -214,12 +225,9 @@ impl From<UploadError> for ApiError {
             UploadError::UnknownCategory(id) => {
                 ApiError::invalid(format!("Category {id} does not exist"))
             }
-            UploadError::Storage(ref storage) if storage.is_disk_full() => ApiError::new(
-                StatusCode::INSUFFICIENT_STORAGE,
-                507,
-                "The server is out of disk space",
-            ),
-            UploadError::Storage(_) | UploadError::Db(_) => {
+            UploadError::Storage(ref storage) if storage.is_disk_full() => ApiError::disk_full(),
+            UploadError::BelowReserve => ApiError::disk_full(),
+            UploadError::Storage(_) | UploadError::Db(_) | UploadError::DiskSpace(_) => {
                 ApiError::internal("storing an upload failed", &err)
             }
         }

@@ -3,16 +3,20 @@
 //! Authenticate (before reading the body when the key is outside it), read the parameters,
 //! parse them into domain values, get the bytes (from the request or by fetching the URL),
 //! hand them to the upload service on the blocking pool, and answer in the requested format.
+//! A disk already below the free-space reserve refuses the upload before its body is read.
+//! Every answer is counted for `/metrics` by result and type.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::{self, KeyRejection};
 use crate::db::users::UserRecord;
 use crate::links::Links;
+use crate::metrics::{UploadKind, UploadResult};
 use crate::routes::{base_url, client_ip};
 use crate::startup::AppState;
 use crate::upload::{self, UploadInput, Uploaded};
@@ -28,24 +32,68 @@ pub async fn upload(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let early_owner = match authenticate_before_body(&req, &state).await {
+    let (response, kind) = answer(&req, payload, &state).await;
+    state
+        .services
+        .metrics
+        .count_upload(result_of(response.status()), kind);
+    response
+}
+
+fn result_of(status: StatusCode) -> UploadResult {
+    if status.is_server_error() {
+        UploadResult::Failed
+    } else if status.is_client_error() {
+        UploadResult::Refused
+    } else {
+        UploadResult::Stored
+    }
+}
+
+async fn answer(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> (HttpResponse, UploadKind) {
+    let refused = |err: ApiError, format| (err.respond(format), UploadKind::Unknown);
+    let early_owner = match authenticate_before_body(req, state).await {
         Ok(owner) => owner,
-        Err(err) => return err.respond(format_from_query(&req)),
+        Err(err) => return refused(err, format_from_query(req)),
     };
+    if let Err(err) = ensure_above_reserve(state).await {
+        return refused(err, format_from_query(req));
+    }
     let max_bytes = state.services.config.max_upload_bytes;
     let limits = FormLimits::for_upload_size(max_bytes);
-    let mut fields = match read_fields(&req, payload, limits).await {
+    let mut fields = match read_fields(req, payload, limits).await {
         Ok(fields) => fields,
-        Err(err) => return from_form(err, max_bytes).respond(format_from_query(&req)),
+        Err(err) => return refused(from_form(err, max_bytes), format_from_query(req)),
     };
     let format = match ResponseFormat::from_fields(&fields) {
         Ok(format) => format,
-        Err(err) => return err.respond(ResponseFormat::Json),
+        Err(err) => return refused(err, ResponseFormat::Json),
     };
-    match handle(&req, &state, &mut fields, early_owner).await {
-        Ok((uploaded, is_imgbb)) => respond(&req, &state, &uploaded, is_imgbb, format),
-        Err(err) => err.respond(format),
+    match handle(req, state, &mut fields, early_owner).await {
+        Ok((uploaded, is_imgbb)) => {
+            let kind = match uploaded.record.is_video() {
+                true => UploadKind::Video,
+                false => UploadKind::Image,
+            };
+            let response = respond(req, state, &uploaded, is_imgbb, format);
+            (response, kind)
+        }
+        Err(err) => refused(err, format),
     }
+}
+
+/// Refuses at once when the free space is already below the reserve, before the body is read.
+/// The upload service checks again with the real size before it writes anything.
+async fn ensure_above_reserve(state: &AppState) -> Result<(), ApiError> {
+    let services = Arc::clone(&state.services);
+    web::block(move || services.claim_room_for(0).map(drop))
+        .await
+        .map_err(|err| ApiError::internal("the disk space check failed", &err))?
+        .map_err(ApiError::from)
 }
 
 /// Any other method on the upload endpoint: a JSON 405 naming the methods it takes.
@@ -112,7 +160,15 @@ async fn handle(
 async fn store(state: &AppState, input: UploadInput) -> Result<Uploaded, ApiError> {
     let permit = Arc::clone(&state.image_permits).acquire_owned().await;
     let services = Arc::clone(&state.services);
-    let result = web::block(move || upload::store(&services, input, move || drop(permit))).await;
+    let result = web::block(move || {
+        let started = Instant::now();
+        let stored = upload::store(&services, input, move || drop(permit));
+        if stored.is_ok() {
+            services.metrics.observe_processing(started.elapsed());
+        }
+        stored
+    })
+    .await;
     match result {
         Ok(stored) => Ok(stored?),
         Err(err) => Err(ApiError::internal("the upload task failed", &err)),

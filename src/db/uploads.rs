@@ -87,16 +87,91 @@ impl UploadRecord {
 
     /// File names of the original and every variant, original first.
     pub fn file_names(&self) -> Vec<String> {
-        let mut names = vec![format!("{}.{}", self.name, self.extension)];
-        names.push(format!("{}.th.{}", self.name, self.thumb.extension));
-        if let Some(medium) = &self.medium {
-            names.push(format!("{}.md.{}", self.name, medium.extension));
-        }
-        if let Some(video) = &self.video {
-            names.push(format!("{}.fr.{}", self.name, video.frame.extension));
-        }
-        names
+        file_names(
+            &self.name,
+            &self.extension,
+            &self.thumb.extension,
+            self.medium.as_ref().map(|medium| medium.extension.as_str()),
+            self.video
+                .as_ref()
+                .map(|video| video.frame.extension.as_str()),
+        )
     }
+}
+
+fn file_names(
+    name: &str,
+    extension: &str,
+    thumb: &str,
+    medium: Option<&str>,
+    frame: Option<&str>,
+) -> Vec<String> {
+    let mut names = vec![format!("{name}.{extension}")];
+    names.push(format!("{name}.th.{thumb}"));
+    if let Some(medium) = medium {
+        names.push(format!("{name}.md.{medium}"));
+    }
+    if let Some(frame) = frame {
+        names.push(format!("{name}.fr.{frame}"));
+    }
+    names
+}
+
+/// Where one upload's files are: enough to check them against the disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFiles {
+    pub id: i64,
+    /// Folder relative to the data directory, e.g. `images/2026/12/03`.
+    pub storage_dir: String,
+    /// The original first, then every variant.
+    pub file_names: Vec<String>,
+}
+
+/// The files of every upload row, by id.
+pub fn all_stored_files(conn: &Connection) -> Result<Vec<StoredFiles>, DbError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, storage_dir, name, extension, thumb_extension, medium_extension,
+            frame_extension FROM uploads ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        let name: String = row.get(2)?;
+        let extension: String = row.get(3)?;
+        let thumb: String = row.get(4)?;
+        let medium: Option<String> = row.get(5)?;
+        let frame: Option<String> = row.get(6)?;
+        Ok(StoredFiles {
+            id: row.get(0)?,
+            storage_dir: row.get(1)?,
+            file_names: file_names(
+                &name,
+                &extension,
+                &thumb,
+                medium.as_deref(),
+                frame.as_deref(),
+            ),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The files of one upload row, or None when it is gone.
+pub fn stored_files(conn: &Connection, id: i64) -> Result<Option<StoredFiles>, DbError> {
+    Ok(get(conn, id)?.map(|record| StoredFiles {
+        id: record.id,
+        storage_dir: record.storage_dir.clone(),
+        file_names: record.file_names(),
+    }))
+}
+
+/// Bytes the stored files take, originals and variants, as recorded in the rows.
+pub fn stored_bytes(conn: &Connection) -> Result<u64, DbError> {
+    let bytes: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(size + thumb_size + COALESCE(medium_size, 0)
+            + COALESCE(frame_size, 0)), 0) FROM uploads",
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(bytes.max(0) as u64)
 }
 
 const COLUMNS: &str = "id, user_id, album_id, category_id, storage_dir, name, extension, mime, \

@@ -5,6 +5,7 @@ pub mod delete;
 pub mod files;
 pub mod health;
 pub mod html;
+pub mod metrics;
 pub mod viewer;
 
 use std::net::{IpAddr, SocketAddr};
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(delete_link)
         .service(viewer)
         .route("/healthz", web::get().to(health::check))
+        .route("/metrics", web::get().to(metrics::show))
         .route("/", web::get().to(assets::index))
         .route("/static/{path:.+}", web::get().to(assets::serve))
         .default_service(web::to(not_found));

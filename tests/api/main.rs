@@ -4,12 +4,14 @@
 mod api_keys;
 mod connections;
 mod delete_links;
+mod disk_reserve;
 mod duplicates;
 mod executor_stalls;
 mod expiry;
 mod file_serving;
 mod helpers;
 mod image_formats;
+mod metrics;
 mod persistence;
 mod photo_metadata;
 mod polyglots;

@@ -142,3 +142,72 @@ async fn the_host_the_client_used_roots_the_urls_and_a_malformed_one_is_ignored(
         assert!(url.starts_with(expected_start), "Host {host:?}: {url}");
     }
 }
+
+#[tokio::test]
+async fn an_https_public_url_gives_https_links_even_when_the_proxy_says_http() {
+    let app = spawn_app_with(|config| {
+        config.public_url = Some("https://photos.example.org".into());
+        config.trust_proxy = true;
+    })
+    .await;
+
+    let headers = [
+        ("X-Forwarded-Proto", "http"),
+        ("X-Forwarded-Host", "127.0.0.1:8080"),
+    ];
+    let image = upload_through_proxy(&app, &headers).await;
+
+    for pointer in URL_FIELDS {
+        let url = str_at(&image, pointer);
+        assert!(
+            url.starts_with("https://photos.example.org/"),
+            "{pointer} = {url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn behind_a_tls_proxy_the_viewer_page_and_format_txt_link_over_https() {
+    let app = spawn_app_with(|config| config.trust_proxy = true).await;
+    let proxy_headers = [
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "photos.example.org"),
+    ];
+
+    let mut request = app
+        .client
+        .post(app.url("/api/1/upload?format=txt"))
+        .header("X-API-Key", &app.api_key)
+        .multipart(file_form("a.png", &png(32, 32, 3)));
+    for (name, value) in proxy_headers {
+        request = request.header(name, value);
+    }
+    let url = request
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("a body");
+    assert!(
+        url.starts_with("https://photos.example.org/images/"),
+        "{url}"
+    );
+
+    let image = upload_through_proxy(&app, &proxy_headers).await;
+    let mut page = app.client.get(app.url(str_at(&image, "/path_viewer")));
+    for (name, value) in proxy_headers {
+        page = page.header(name, value);
+    }
+    let html = page
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        html.contains("content=\"https://photos.example.org/images/"),
+        "{html}"
+    );
+}
