@@ -16,6 +16,7 @@ pub mod imaging;
 pub mod links;
 pub mod purge;
 pub mod routes;
+pub mod session;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

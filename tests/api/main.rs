@@ -26,3 +26,5 @@ mod video_pages;
 mod video_startup;
 mod videos;
 mod viewer;
+mod web_pages;
+mod web_session;
