@@ -93,6 +93,7 @@ function add(fields) {
   items.push(item);
   item.node = queueEntry(item);
   $("queue").append(item.node);
+  setState(item, "queued");
   flag(item);
   refresh();
 }
@@ -121,9 +122,7 @@ function queueEntry(item) {
 function previewMedia(item) {
   if (item.kind === "url") return element("span", "icon", "URL");
   const type = item.file.type || "";
-  if (!type.startsWith("image/") && !type.startsWith("video/")) {
-    return element("span", "icon", (item.name.split(".").pop() || "?").toUpperCase());
-  }
+  if (!type.startsWith("image/") && !type.startsWith("video/")) return extensionIcon(item);
   item.objectUrl = URL.createObjectURL(item.file);
   const media = element(type.startsWith("video/") ? "video" : "img");
   media.src = item.objectUrl;
@@ -132,8 +131,14 @@ function previewMedia(item) {
     media.preload = "metadata";
   } else {
     media.alt = "";
+    // A file that claims to be an image but is not one gets its extension instead.
+    media.addEventListener("error", () => media.replaceWith(extensionIcon(item)));
   }
   return media;
+}
+
+function extensionIcon(item) {
+  return element("span", "icon", (item.name.split(".").pop() || "?").toUpperCase());
 }
 
 function removeItem(item) {
@@ -312,7 +317,7 @@ function serverMessage(status, json) {
   if (!error) return t("error.server");
   const key = status === 413 ? "error.413" : `error.${error.code}`;
   const own = t(key, { size: limits?.max_upload_size ?? "" });
-  if (own === key || own === error.message) return error.message;
+  if (own === key || error.message.startsWith(own)) return error.message;
   return `${own} (${error.message})`;
 }
 
