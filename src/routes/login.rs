@@ -30,10 +30,17 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// The logout form's field.
+/// A form whose only field is the session's CSRF token (logout, delete).
 #[derive(Deserialize)]
 pub struct CsrfForm {
     csrf: String,
+}
+
+impl CsrfForm {
+    /// The token the form sent.
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 /// Where to go after logging in, from `?next=`.

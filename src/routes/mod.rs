@@ -8,6 +8,7 @@ pub mod html;
 pub mod i18n;
 pub mod limits;
 pub mod login;
+pub mod my_uploads;
 pub mod upload_page;
 pub mod viewer;
 pub mod web_session;
@@ -37,6 +38,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(web::post().to(delete::delete_from_page))
         .route(web::delete().to(delete::delete_from_script))
         .default_service(web::to(not_found));
+    let owner_delete = web::resource(["/image/{id}/delete", "/video/{id}/delete"])
+        .route(web::post().to(delete::delete_as_owner))
+        .default_service(web::to(not_found));
     let viewer = web::resource(["/image/{slug_id}", "/video/{slug_id}"])
         .route(web::get().to(viewer::show))
         .route(web::head().to(viewer::show))
@@ -45,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/images/{path:.+}", web::get().to(files::serve))
         .route("/images/{path:.+}", web::head().to(files::serve))
         .service(delete_link)
+        .service(owner_delete)
         .service(viewer)
         .route("/healthz", web::get().to(health::check))
         .route("/api/limits", web::get().to(limits::show))
@@ -52,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login::show))
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
+        .route("/uploads", web::get().to(my_uploads::show))
         .route("/static/{path:.+}", web::get().to(assets::serve))
         .default_service(web::to(not_found));
 }

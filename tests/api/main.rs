@@ -28,3 +28,4 @@ mod videos;
 mod viewer;
 mod web_pages;
 mod web_session;
+mod web_uploads;
