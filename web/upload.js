@@ -329,13 +329,16 @@ function cancel() {
   }
 }
 
+/** The bar follows every step; the status line, a live region, only each tenth. */
 function showTotal() {
   const percent = batch.length
     ? Math.floor((batch.reduce((sum, item) => sum + item.progress, 0) / batch.length) * 100)
     : 0;
-  const key = batch.length === 1 ? "progress.one" : "progress.other";
   $("total-progress").value = percent;
-  $("status").textContent = t(key, { count: batch.length, percent });
+  const shown = percent === 100 ? 100 : percent - (percent % 10);
+  const key = batch.length === 1 ? "progress.one" : "progress.other";
+  const text = t(key, { count: batch.length, percent: shown });
+  if ($("status").textContent !== text) $("status").textContent = text;
 }
 
 function finishBatch() {
