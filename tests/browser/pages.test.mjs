@@ -279,6 +279,52 @@ test("an image pasted from the clipboard is queued and uploaded", async () => {
   await page.close();
 });
 
+test("a URL added on the page is fetched by the server", async () => {
+  const page = await newPage();
+  await openUploader(page);
+  await page.click("#add-url");
+  await page.fill("#url-input", `ftp://nowhere.example/a.png`);
+  await page.click('#url-form button[type="submit"]');
+  assert.match(await page.textContent("#url-error"), /Not an http or https URL/);
+  await page.fill("#url-input", uploaded.garden.direct);
+  await page.click('#url-form button[type="submit"]');
+  await page.waitForSelector('#queue .item[data-state="queued"]');
+  await page.click("#start");
+  await waitForResults(page, 1);
+  const [result] = await results(page);
+  assert.equal((await context.request.get(result.links.direct)).status(), 200);
+  await page.close();
+});
+
+test("an upload can be cancelled and the cancelled file retried", async () => {
+  const page = await newPage();
+  await openUploader(page);
+  // Hold the upload at the network layer, so the cancel surely comes while it is in flight.
+  let held;
+  const isHeld = new Promise((resolve) => (held = resolve));
+  await page.route("**/api/1/upload", (route) => {
+    held();
+    return new Promise(() => {});
+  });
+  await page.setInputFiles("#file-input", {
+    name: "held.png",
+    mimeType: "image/png",
+    buffer: png(90, 60, 6),
+  });
+  await page.click("#start");
+  await isHeld;
+  await page.click("#cancel");
+  await page.waitForSelector('#queue .item[data-state="failed"]');
+  assert.match(await page.textContent("#error-report"), /held\.png: Cancelled/);
+
+  await page.unroute("**/api/1/upload");
+  await page.click("#retry");
+  await waitForResults(page, 1);
+  assert.equal(await page.isHidden("#error-box"), true);
+  assert.equal(await page.textContent("#results-heading"), "Upload complete");
+  await page.close();
+});
+
 test("the queue and the editor work from the keyboard", async () => {
   const page = await newPage();
   await openUploader(page);
@@ -337,13 +383,14 @@ test("my uploads lists the uploads newest first and deletes one", async () => {
   const page = await newPage();
   await page.goto(`${BASE}/uploads`);
   const names = await page.$$eval(".mine .item .name", (spans) => spans.map((s) => s.textContent));
-  assert.equal(names[0], "pasted", names.join(", "));
+  assert.equal(names[0], "held", names.join(", "));
+  assert.ok(names.includes("pasted"), names.join(", "));
   assert.ok(names.includes("Harbour at dusk"), names.join(", "));
   await screenshot(page, "my-uploads");
   page.once("dialog", (dialog) => dialog.accept());
   await Promise.all([
     page.waitForURL(`${BASE}/uploads`),
-    page.click('button[aria-label="Delete pasted"]'),
+    page.click('button[aria-label="Delete held"]'),
   ]);
   const after = await page.$$eval(".mine .item .name", (spans) => spans.map((s) => s.textContent));
   assert.deepEqual(after, names.slice(1));

@@ -31,7 +31,9 @@ if [ ! -d "$HERE/node_modules/playwright-core" ]; then
 fi
 
 mkdir -p "$WORK/data" "$BROWSER_TEST_OUT"
-SAJIN_DATA_DIR="$WORK/data" SAJIN_LISTEN=127.0.0.1:0 "$BIN" serve >"$WORK/server.log" 2>&1 &
+# Private URLs are allowed so that the page's "add from URL" can fetch from this very server.
+SAJIN_DATA_DIR="$WORK/data" SAJIN_LISTEN=127.0.0.1:0 SAJIN_ALLOW_PRIVATE_URLS=true \
+    "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 PORT=""
 for _ in $(seq 1 100); do
