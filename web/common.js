@@ -72,6 +72,8 @@ export function announce(message) {
   region.textContent = message;
 }
 
+// Limitation: the page is rendered again in the new language, so a queue on the upload page
+// that was not uploaded yet is dropped.
 function initLanguageSwitch() {
   const select = document.getElementById("lang-select");
   select?.addEventListener("change", () => {
