@@ -21,8 +21,10 @@ use super::web_session::{
 };
 use super::{page_context, request_session};
 
-/// The login form's fields.
-#[derive(Deserialize)]
+/// The login form's fields; a missing one is empty, and is refused as a wrong token or
+/// password would be.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct LoginForm {
     username: String,
     password: String,
@@ -30,8 +32,10 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// A form whose only field is the session's CSRF token (logout, delete).
-#[derive(Deserialize)]
+/// A form whose only field is the session's CSRF token (logout, delete); a missing token is
+/// empty, and refused.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct CsrfForm {
     csrf: String,
 }

@@ -35,9 +35,9 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     )
 }
 
-/// `{{t:key}}` is a catalog string.
+/// `{{t:key}}` is a catalog string, escaped so that it is safe in text and in attributes.
 fn lookup(ctx: &PageContext<'_>, name: &str) -> Option<String> {
-    name.strip_prefix("t:").map(|key| ctx.t(key))
+    name.strip_prefix("t:").map(|key| attr(ctx.catalog.t(key)))
 }
 
 fn guest_body(ctx: &PageContext<'_>) -> String {

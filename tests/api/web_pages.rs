@@ -236,6 +236,12 @@ async fn every_page_is_well_formed_html_with_user_text_escaped() {
             Some(cookie) => app.get_with_cookie(path, cookie).await,
             None => app.get(&app.url(path)).await,
         };
+        let policy = header(&response, "content-security-policy");
+        assert!(policy.contains("script-src 'self';"), "{path}: {policy:?}");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy:?}"
+        );
         let html = response.text().await.expect("a page");
 
         assert_well_formed(path, &html);

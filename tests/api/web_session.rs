@@ -112,6 +112,34 @@ async fn a_login_post_without_its_form_token_opens_no_session() {
 }
 
 #[tokio::test]
+async fn forms_with_missing_fields_get_the_page_s_refusal() {
+    let app = spawn_app().await;
+    let session = app.login().await;
+    let cases = [
+        ("/login", None, "username=admin"),
+        ("/logout", Some(session.cookie.as_str()), ""),
+    ];
+
+    for (path, cookie, body) in cases {
+        let mut request = app
+            .client
+            .post(app.url(path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", cookie);
+        }
+        let response = request.send().await.expect("an answer");
+
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            header(&response, "content-type").starts_with("text/html"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn logout_without_the_session_s_csrf_token_is_refused_and_keeps_the_session() {
     let app = spawn_app().await;
     let session = app.login().await;

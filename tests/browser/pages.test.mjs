@@ -192,6 +192,9 @@ test("a file that breaks the limits is flagged before it is sent", async () => {
   const state = await page.textContent('#queue .item[data-state="invalid"] .state');
   assert.match(state, /Unsupported file type: only JPG PNG BMP GIF WEBP/);
   assert.equal(await page.isDisabled("#start"), true, "an upload of nothing can start");
+  const choices = (select) => page.$$eval(`${select} option`, (options) => options.length);
+  assert.equal(await choices("#global-expiration"), 24, "never and the 23 auto-delete times");
+  assert.equal(await choices("#edit-expiration"), 25, "as for all files, never and the 23");
   await page.close();
 });
 
