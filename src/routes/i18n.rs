@@ -30,6 +30,15 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    fn new(code: String, strings: BTreeMap<String, String>) -> Self {
+        let json = serde_json::to_string(&strings).unwrap_or_else(|_| "{}".into());
+        Self {
+            code,
+            strings,
+            json,
+        }
+    }
+
     /// The string for `key`; the key itself when no catalog has it.
     pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
         self.strings.get(key).map_or(key, String::as_str)
@@ -49,6 +58,8 @@ impl Catalog {
 #[derive(Debug)]
 pub struct Catalogs {
     languages: BTreeMap<String, Catalog>,
+    /// The English catalog, also kept apart so that a lookup always has an answer.
+    fallback: Catalog,
 }
 
 /// Why the catalogs could not be read; only a broken build has this.
@@ -76,22 +87,19 @@ impl Catalogs {
                 .map_err(|err| CatalogError::Malformed(code.to_string(), err.to_string()))?;
             raw.insert(code.to_string(), strings);
         }
-        let fallback = raw.get(FALLBACK).cloned().ok_or(CatalogError::NoFallback)?;
+        let english = raw.get(FALLBACK).cloned().ok_or(CatalogError::NoFallback)?;
         let languages = raw
             .into_iter()
             .map(|(code, own)| {
-                let mut strings = fallback.clone();
+                let mut strings = english.clone();
                 strings.extend(own);
-                let json = serde_json::to_string(&strings).unwrap_or_else(|_| "{}".into());
-                let catalog = Catalog {
-                    code: code.clone(),
-                    strings,
-                    json,
-                };
-                (code, catalog)
+                (code.clone(), Catalog::new(code, strings))
             })
             .collect();
-        Ok(Self { languages })
+        Ok(Self {
+            languages,
+            fallback: Catalog::new(FALLBACK.to_string(), english),
+        })
     }
 
     /// The languages, by code, each with its own name for itself.
@@ -115,10 +123,7 @@ impl Catalogs {
     }
 
     fn fallback(&self) -> &Catalog {
-        self.languages
-            .get(FALLBACK)
-            .or_else(|| self.languages.values().next())
-            .expect("load() refuses a set of catalogs without English")
+        &self.fallback
     }
 
     /// The carried language `Accept-Language` likes most (by primary subtag: `ko-KR` is `ko`).
