@@ -17,8 +17,8 @@ use subtle::ConstantTimeEq;
 use crate::db::uploads::UploadRecord;
 use crate::links::Links;
 use crate::routes::login::{forbidden, CsrfForm};
-use crate::routes::request_session;
 use crate::routes::viewer::may_delete;
+use crate::routes::{page_context, request_session};
 use crate::startup::AppState;
 use crate::upload::{self, hash_delete_secret};
 
@@ -37,42 +37,64 @@ pub async fn confirm(
         Ok(record) => record,
         Err(response) => return response,
     };
+    let session = match request_session(&req, &state).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ctx = page_context(&req, &state, session.as_ref());
     let base = base_url(&req, &state.services.config);
     let links = Links::new(&base, &state.services.ids);
     let title = record.title.clone().unwrap_or_else(|| record.name.clone());
     let thumb = links.file(&record, Some("th"), &record.thumb.extension);
     let body = format!(
-        "<h1>Delete this upload?</h1>\n\
+        "<h1>{question}</h1>\n\
          <figure><img src=\"{thumb}\" alt=\"{alt}\"></figure>\n<p>{title}</p>\n\
-         <form method=\"post\"><button type=\"submit\" class=\"danger\">Delete</button></form>\n\
-         <p><a href=\"{viewer}\">Keep it</a></p>\n",
+         <form method=\"post\"><button type=\"submit\" class=\"danger\">{delete}</button></form>\n\
+         <p><a href=\"{viewer}\">{keep}</a></p>\n",
+        question = ctx.t("delete.title"),
         thumb = attr(&thumb),
         alt = attr(&title),
         title = text(&title),
+        delete = ctx.t("viewer.delete"),
         viewer = attr(&links.viewer(&record)),
+        keep = ctx.t("delete.keep"),
     );
-    html::page(
+    let head = "<meta name=\"robots\" content=\"noindex\">\n";
+    html::layout(
+        &ctx,
         StatusCode::OK,
-        "Delete image",
-        "<meta name=\"robots\" content=\"noindex\">\n",
+        ctx.catalog.t("delete.title"),
+        head,
         &body,
     )
 }
 
 /// `POST` (from the page): deletes, then shows a "deleted" page.
 pub async fn delete_from_page(
+    req: HttpRequest,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    match delete(&state, path.into_inner()).await {
-        Ok(()) => html::page(
-            StatusCode::OK,
-            "Deleted",
-            "",
-            "<h1>Deleted</h1>\n<p>The image and all its sizes were removed.</p>",
-        ),
-        Err(response) => response,
+    if let Err(response) = delete(&state, path.into_inner()).await {
+        return response;
     }
+    let session = match request_session(&req, &state).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ctx = page_context(&req, &state, session.as_ref());
+    let body = format!(
+        "<h1>{}</h1>\n<p>{}</p>",
+        ctx.t("viewer.deleted"),
+        ctx.t("viewer.deleted_message")
+    );
+    html::layout(
+        &ctx,
+        StatusCode::OK,
+        ctx.catalog.t("viewer.deleted"),
+        "",
+        &body,
+    )
 }
 
 /// `DELETE` (from scripts): deletes, answers JSON.

@@ -221,6 +221,7 @@ async fn every_page_is_well_formed_html_with_user_text_escaped() {
         .await;
     let image = expect_image(response).await;
     let viewer = crate::helpers::url_path(str_at(&image, "/url_viewer"));
+    let delete_link = crate::helpers::url_path(str_at(&image, "/delete_url"));
     let pages = [
         ("/", None),
         ("/", Some(session.cookie.as_str())),
@@ -228,6 +229,7 @@ async fn every_page_is_well_formed_html_with_user_text_escaped() {
         (viewer.as_str(), None),
         (viewer.as_str(), Some(session.cookie.as_str())),
         ("/uploads", Some(session.cookie.as_str())),
+        (delete_link.as_str(), None),
         ("/no/such/page", None),
     ];
 

@@ -299,6 +299,17 @@ test("a URL added on the page is fetched by the server", async () => {
   await page.close();
 });
 
+test("the delete link asks first, then deletes", async () => {
+  const page = await newPage();
+  await page.goto(uploaded.garden.delete);
+  assert.equal(await page.textContent("h1"), "Delete this upload?");
+  await screenshot(page, "delete-link");
+  await Promise.all([page.waitForLoadState("load"), page.click("button.danger")]);
+  assert.equal(await page.textContent("h1"), "Deleted");
+  assert.equal((await context.request.get(uploaded.garden.direct)).status(), 404);
+  await page.close();
+});
+
 test("an upload can be cancelled and the cancelled file retried", async () => {
   const page = await newPage();
   await openUploader(page);
