@@ -387,7 +387,7 @@ function resultCard(item) {
 }
 
 /** The links and embed codes of a stored upload, by catalog key. */
-export function shareLinks(image, title) {
+function shareLinks(image, title) {
   const alt = title.replace(/[\]\[()<>"&]/g, "");
   return [
     ["link.viewer", image.url_viewer],

@@ -20,6 +20,10 @@ async fn a_login_opens_a_session_whose_pages_name_the_user_and_logout_ends_it() 
         html.contains("id=\"drop-zone\""),
         "not the uploader:\n{html}"
     );
+    assert!(
+        !html.contains("{{"),
+        "a template name was left unfilled:\n{html}"
+    );
 
     let logout = app
         .client
