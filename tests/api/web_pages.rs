@@ -222,12 +222,15 @@ async fn every_page_is_well_formed_html_with_user_text_escaped() {
     let image = expect_image(response).await;
     let viewer = crate::helpers::url_path(str_at(&image, "/url_viewer"));
     let delete_link = crate::helpers::url_path(str_at(&image, "/delete_url"));
+    let in_korean = format!("{}; sajin_lang=ko", session.cookie);
     let pages = [
         ("/", None),
         ("/", Some(session.cookie.as_str())),
+        ("/", Some(in_korean.as_str())),
         ("/login", None),
         (viewer.as_str(), None),
         (viewer.as_str(), Some(session.cookie.as_str())),
+        (viewer.as_str(), Some(in_korean.as_str())),
         ("/uploads", Some(session.cookie.as_str())),
         (delete_link.as_str(), None),
         ("/no/such/page", None),
