@@ -173,7 +173,7 @@ test("the upload page loads in a few requests, under 100 KB", async () => {
   await page.waitForLoadState("networkidle");
   const total = loaded.reduce((sum, entry) => sum + entry.bytes, 0);
   console.log(`upload page: ${loaded.length} requests, ${total} bytes uncompressed`);
-  for (const entry of loaded) console.log(`  ${entry.bytes}\t${entry.url}`);
+  for (const entry of loaded) console.log(`  ${entry.bytes} bytes  ${entry.url}`);
   assert.ok(loaded.length <= 6, `${loaded.length} requests`);
   assert.ok(total < 100_000, `${total} bytes`);
   const limits = await page.textContent("#limits");
