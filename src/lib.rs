@@ -22,6 +22,7 @@ pub mod links;
 pub mod metrics;
 pub mod purge;
 pub mod routes;
+pub mod session;
 pub mod startup;
 pub mod storage;
 pub mod systemd;

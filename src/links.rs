@@ -49,7 +49,12 @@ impl<'a> Links<'a> {
 
     /// `/image/<id>` (`/video/<id>` for a video), absolute.
     pub fn short(&self, record: &UploadRecord) -> String {
-        format!("{}/{}/{}", self.base, kind(record), self.id(record))
+        format!("{}{}", self.base, self.short_path(record))
+    }
+
+    /// `/image/<id>` (`/video/<id>` for a video).
+    pub fn short_path(&self, record: &UploadRecord) -> String {
+        format!("/{}/{}", kind(record), self.id(record))
     }
 
     /// The delete link for `secret`.

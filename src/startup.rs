@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::middleware::Compress;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use rand::distributions::{Alphanumeric, DistString};
@@ -21,6 +22,7 @@ use crate::disk::Claims;
 use crate::domain::id_codec::IdCodec;
 use crate::fetch::{FetchPolicy, Fetcher};
 use crate::metrics::Metrics;
+use crate::routes::i18n::Catalogs;
 use crate::storage::{Storage, TMP_DIR};
 use crate::upload::Services;
 use crate::video::FrameSource;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub fetcher: Fetcher,
     /// Caps concurrent image processing at one job per CPU.
     pub image_permits: Arc<Semaphore>,
+    /// The page languages.
+    pub catalogs: Catalogs,
 }
 
 /// A built server, bound and ready to run.
@@ -81,6 +85,7 @@ impl Application {
             fetcher: Fetcher::new(fetch_policy(&services.config))
                 .context("building the URL fetcher")?,
             image_permits: Arc::new(Semaphore::new(cpu_count())),
+            catalogs: Catalogs::load().context("reading the page languages")?,
         });
         let server = http_server(state, &services.config, listener)?;
         tracing::info!(address = %services.config.listen, port, "listening");
@@ -210,6 +215,7 @@ fn http_server(
 ) -> anyhow::Result<Server> {
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(Compress::default())
             .wrap(TracingLogger::<RequestLog>::new())
             .app_data(state.clone())
             .configure(routes::configure)

@@ -70,6 +70,24 @@ impl ApiError {
         )
     }
 
+    /// A browser upload whose session cookie is missing, expired or unknown.
+    pub fn no_session() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            100,
+            "Your session has ended: sign in again, or send an API key",
+        )
+    }
+
+    /// A browser upload whose CSRF token is not its session's.
+    pub fn bad_csrf_token() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            100,
+            "The page's security token does not match your session: reload the page",
+        )
+    }
+
     /// The bytes are not an image type we take.
     pub fn unsupported_type() -> Self {
         Self::new(

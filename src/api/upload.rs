@@ -1,10 +1,11 @@
 //! `GET|POST /api/1/upload`: Chevereto API V1.1's upload endpoint.
 //!
-//! Authenticate (before reading the body when the key is outside it), read the parameters,
-//! parse them into domain values, get the bytes (from the request or by fetching the URL),
-//! hand them to the upload service on the blocking pool, and answer in the requested format.
-//! A disk already below the free-space reserve refuses the upload before its body is read.
-//! Every answer is counted for `/metrics` by result and type.
+//! Authenticate (before reading the body when the key is outside it; the upload page's session
+//! cookie with its CSRF header counts as a key), read the parameters, parse them into domain
+//! values, get the bytes (from the request or by fetching the URL), hand them to the upload
+//! service on the blocking pool, and answer in the requested format. Browser uploads take this
+//! same path, with the same checks. A disk already below the free-space reserve refuses the
+//! upload before its body is read. Every answer is counted for `/metrics` by result and type.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::auth::{self, KeyRejection};
 use crate::db::users::UserRecord;
 use crate::links::Links;
 use crate::metrics::{UploadKind, UploadResult};
+use crate::routes::web_session::{self, CSRF_HEADER};
 use crate::routes::{base_url, client_ip};
 use crate::startup::AppState;
 use crate::upload::{self, UploadInput, Uploaded};
@@ -180,11 +182,13 @@ struct EarlyOwner {
     user: UserRecord,
 }
 
-/// Checks a key sent in the `X-API-Key` header before reading the body, so that a client with
-/// a wrong key cannot make the server read and hold one. The header wins over every other
+/// Checks a key sent in the `X-API-Key` header, or a browser session with its CSRF header,
+/// before reading the body, so that a client with a wrong key cannot make the server read and
+/// hold one. The header wins over every other
 /// place a key can be, so its answer is final. A key in the query string can still be
 /// overridden by a `key` body field, so it is checked only after the body (which the body cap
-/// bounds). `None` when there is no header key; a blank header counts as none.
+/// bounds). `None` when there is neither a header key nor a CSRF header; a blank key header
+/// counts as none.
 async fn authenticate_before_body(
     req: &HttpRequest,
     state: &AppState,
@@ -194,11 +198,35 @@ async fn authenticate_before_body(
         .get("x-api-key")
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
         .filter(|key| !is_blank(key));
-    let Some(key) = header_key else {
-        return Ok(None);
-    };
-    let user = verify_key(state, key).await?;
-    Ok(Some(EarlyOwner { user }))
+    if let Some(key) = header_key {
+        let user = verify_key(state, key).await?;
+        return Ok(Some(EarlyOwner { user }));
+    }
+    match req.headers().get(CSRF_HEADER) {
+        Some(sent) => session_owner(req, state, sent.as_bytes()).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The owner of a browser upload: the session its cookie names, when the request also carries
+/// that session's CSRF token in the header. Only a script on one of this server's pages can
+/// set that header, so the cookie alone, which the browser attaches to any request, never
+/// authenticates an upload.
+async fn session_owner(
+    req: &HttpRequest,
+    state: &AppState,
+    sent_token: &[u8],
+) -> Result<EarlyOwner, ApiError> {
+    let session = web_session::current(req, state)
+        .await
+        .map_err(|err| ApiError::internal("looking up a session failed", &err))?
+        .ok_or_else(ApiError::no_session)?;
+    let sent_token = String::from_utf8_lossy(sent_token);
+    if !session.is_csrf_token(sent_token.trim()) {
+        tracing::warn!(user = %session.user.username, "a browser upload had a wrong CSRF token");
+        return Err(ApiError::bad_csrf_token());
+    }
+    Ok(EarlyOwner { user: session.user })
 }
 
 fn is_blank(key: &str) -> bool {

@@ -103,6 +103,19 @@ ALTER TABLE uploads ADD COLUMN frame_size      INTEGER;
 ALTER TABLE uploads ADD COLUMN frame_width     INTEGER;
 ALTER TABLE uploads ADD COLUMN frame_height    INTEGER;
 "#,
+    // Browser sessions: the row is keyed by a hash of the cookie's token, so a copy of the
+    // database does not hold a usable cookie. The CSRF token is per session.
+    r#"
+CREATE TABLE sessions (
+    token_hash BLOB PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
+"#,
 ];
 
 /// Brings the schema up to date.

@@ -6,6 +6,7 @@
 
 pub mod meta;
 mod migrations;
+pub mod sessions;
 pub mod uploads;
 pub mod users;
 

@@ -300,6 +300,30 @@ pub fn expired(conn: &Connection, now: i64, limit: u32) -> Result<Vec<UploadReco
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// One page of a user's live uploads (not expired at `now`), newest first, and how many they
+/// have in all.
+pub fn page_of_user(
+    conn: &Connection,
+    user_id: i64,
+    now: i64,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<UploadRecord>, u64), DbError> {
+    let live = "user_id = ?1 AND (expires_at IS NULL OR expires_at > ?2)";
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM uploads WHERE {live}"),
+        params![user_id, now],
+        |row| row.get(0),
+    )?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM uploads WHERE {live}
+         ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params![user_id, now, limit, offset as i64], from_row)?;
+    Ok((rows.collect::<Result<_, _>>()?, total as u64))
+}
+
 /// Deletes the row; returns whether it existed.
 pub fn delete(conn: &Connection, id: i64) -> Result<bool, DbError> {
     Ok(conn.execute("DELETE FROM uploads WHERE id = ?1", [id])? > 0)

@@ -19,7 +19,7 @@ impl Role {
         }
     }
 
-    fn parse(text: &str) -> Role {
+    pub(crate) fn parse(text: &str) -> Role {
         if text == "admin" {
             Role::Admin
         } else {
@@ -92,6 +92,30 @@ pub fn find_by_name(conn: &Connection, username: &str) -> Result<Option<UserReco
                     role: Role::parse(&row.get::<_, String>(2)?),
                     is_disabled: row.get(3)?,
                 })
+            },
+        )
+        .optional()?;
+    Ok(found)
+}
+
+/// An account with its password hash (PHC string), for a login.
+pub fn find_with_password(
+    conn: &Connection,
+    username: &str,
+) -> Result<Option<(UserRecord, String)>, DbError> {
+    let found = conn
+        .query_row(
+            "SELECT id, username, role, is_disabled, password_hash FROM users
+             WHERE username = ?1",
+            [username],
+            |row| {
+                let user = UserRecord {
+                    id: row.get(0)?,
+                    username: row.get(1)?,
+                    role: Role::parse(&row.get::<_, String>(2)?),
+                    is_disabled: row.get(3)?,
+                };
+                Ok((user, row.get(4)?))
             },
         )
         .optional()?;

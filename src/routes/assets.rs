@@ -1,30 +1,80 @@
-//! The web files compiled into the binary from `web/`: the upload page, styles and scripts.
+//! The web files compiled into the binary from `web/`: styles, scripts, page templates and
+//! string catalogs.
 //!
-//! ETags come from the embedded files' hashes, so a browser revalidates with `If-None-Match`
-//! and gets a 304 until the binary changes. HTML is always revalidated (`no-cache`).
+//! Every file is served at `/static/<path>` and at `/static/<version>/<path>`, where the
+//! version is a hash over all embedded files. Pages link the versioned URLs, which never
+//! change content, so browsers keep them for a year without asking (`immutable`); a script's
+//! relative imports stay inside the same version. The plain URLs, and versioned ones of another
+//! build, are `no-cache`. ETags come from each file's embedded hash, so a revalidation gets a
+//! 304 until the binary changes. Compression is left to the app-wide middleware.
+
+use std::sync::OnceLock;
 
 use actix_web::http::header::{self, EntityTag, IfNoneMatch};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
+use sha2::{Digest, Sha256};
 
 use super::html;
 
+/// The files under `web/`.
 #[derive(RustEmbed)]
 #[folder = "web/"]
-struct WebFiles;
+pub struct WebFiles;
 
-/// `GET /`: the upload page.
-pub async fn index(req: HttpRequest) -> HttpResponse {
-    serve_file(&req, "index.html")
+/// A year, the longest a fingerprinted file is cached.
+const IMMUTABLE_CACHE: &str = "public, max-age=31536000, immutable";
+
+/// The hash over every embedded file, 12 hex digits: the same for one build.
+pub fn version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut paths: Vec<_> = WebFiles::iter().collect();
+        paths.sort();
+        let mut hasher = Sha256::new();
+        for path in paths {
+            hasher.update(path.as_bytes());
+            if let Some(file) = WebFiles::get(&path) {
+                hasher.update(file.metadata.sha256_hash());
+            }
+        }
+        hex::encode(hasher.finalize())[..12].to_string()
+    })
 }
 
-/// `GET /static/<path>`.
+/// The fingerprinted URL of an embedded file, e.g. `/static/0123456789ab/style.css`.
+pub fn url(path: &str) -> String {
+    format!("/static/{}/{path}", version())
+}
+
+/// An embedded text file (a page template), empty when the build lacks it.
+pub fn text(path: &str) -> String {
+    WebFiles::get(path)
+        .map(|file| String::from_utf8_lossy(&file.data).into_owned())
+        .unwrap_or_default()
+}
+
+/// `GET /static/<path>` and `GET /static/<version>/<path>`.
 pub async fn serve(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    serve_file(&req, &path.into_inner())
+    let path = path.into_inner();
+    let (is_current, file_path) = match path.split_once('/') {
+        Some((prefix, rest)) if is_version(prefix) => (prefix == version(), rest),
+        _ => (false, path.as_str()),
+    };
+    let cache = if is_current {
+        IMMUTABLE_CACHE
+    } else {
+        "no-cache"
+    };
+    serve_file(&req, file_path, cache)
 }
 
-fn serve_file(req: &HttpRequest, path: &str) -> HttpResponse {
+fn is_version(segment: &str) -> bool {
+    segment.len() == 12 && segment.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn serve_file(req: &HttpRequest, path: &str, cache: &str) -> HttpResponse {
     let Some(file) = WebFiles::get(path) else {
         return html::not_found();
     };
@@ -41,7 +91,7 @@ fn serve_file(req: &HttpRequest, path: &str) -> HttpResponse {
     });
     response
         .insert_header(header::ETag(etag))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::CACHE_CONTROL, cache.to_string()))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .content_type(content_type(path));
     if is_fresh {

@@ -1,9 +1,11 @@
-//! `/image/<id>/delete/<secret>`: the delete link handed out with every upload.
+//! `/image/<id>/delete/<secret>`: the delete link handed out with every upload; and
+//! `POST /image/<id>/delete`, the owner's delete button on the viewer and "my uploads" pages.
 //!
 //! A GET only shows a confirmation page with a Delete button, so that link previews and
 //! crawlers that open the link delete nothing. The POST from that page, or an HTTP DELETE from
 //! a script, removes the upload. A wrong secret answers 404, the same as an unknown id, and the
-//! comparison takes the same time whatever the secret.
+//! comparison takes the same time whatever the secret. The owner's button needs the session
+//! and its CSRF token instead of the secret; an admin may delete any upload.
 
 use std::sync::Arc;
 
@@ -14,6 +16,9 @@ use subtle::ConstantTimeEq;
 
 use crate::db::uploads::UploadRecord;
 use crate::links::Links;
+use crate::routes::login::{forbidden, CsrfForm};
+use crate::routes::viewer::may_delete;
+use crate::routes::{page_context, request_session};
 use crate::startup::AppState;
 use crate::upload::{self, hash_delete_secret};
 
@@ -32,42 +37,64 @@ pub async fn confirm(
         Ok(record) => record,
         Err(response) => return response,
     };
+    let session = match request_session(&req, &state).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ctx = page_context(&req, &state, session.as_ref());
     let base = base_url(&req, &state.services.config);
     let links = Links::new(&base, &state.services.ids);
     let title = record.title.clone().unwrap_or_else(|| record.name.clone());
     let thumb = links.file(&record, Some("th"), &record.thumb.extension);
     let body = format!(
-        "<h1>Delete this upload?</h1>\n\
+        "<h1>{question}</h1>\n\
          <figure><img src=\"{thumb}\" alt=\"{alt}\"></figure>\n<p>{title}</p>\n\
-         <form method=\"post\"><button type=\"submit\" class=\"danger\">Delete</button></form>\n\
-         <p><a href=\"{viewer}\">Keep it</a></p>\n",
+         <form method=\"post\"><button type=\"submit\" class=\"danger\">{delete}</button></form>\n\
+         <p><a href=\"{viewer}\">{keep}</a></p>\n",
+        question = ctx.t("delete.title"),
         thumb = attr(&thumb),
         alt = attr(&title),
         title = text(&title),
+        delete = ctx.t("viewer.delete"),
         viewer = attr(&links.viewer(&record)),
+        keep = ctx.t("delete.keep"),
     );
-    html::page(
+    let head = "<meta name=\"robots\" content=\"noindex\">\n";
+    html::layout(
+        &ctx,
         StatusCode::OK,
-        "Delete image",
-        "<meta name=\"robots\" content=\"noindex\">\n",
+        ctx.catalog.t("delete.title"),
+        head,
         &body,
     )
 }
 
 /// `POST` (from the page): deletes, then shows a "deleted" page.
 pub async fn delete_from_page(
+    req: HttpRequest,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    match delete(&state, path.into_inner()).await {
-        Ok(()) => html::page(
-            StatusCode::OK,
-            "Deleted",
-            "",
-            "<h1>Deleted</h1>\n<p>The image and all its sizes were removed.</p>",
-        ),
-        Err(response) => response,
+    if let Err(response) = delete(&state, path.into_inner()).await {
+        return response;
     }
+    let session = match request_session(&req, &state).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ctx = page_context(&req, &state, session.as_ref());
+    let body = format!(
+        "<h1>{}</h1>\n<p>{}</p>",
+        ctx.t("viewer.deleted"),
+        ctx.t("viewer.deleted_message")
+    );
+    html::layout(
+        &ctx,
+        StatusCode::OK,
+        ctx.catalog.t("viewer.deleted"),
+        "",
+        &body,
+    )
 }
 
 /// `DELETE` (from scripts): deletes, answers JSON.
@@ -85,16 +112,50 @@ pub async fn delete_from_script(
     }
 }
 
+/// `POST /image/<id>/delete` from a page of the owner's session: deletes, then goes to the
+/// owner's uploads.
+pub async fn delete_as_owner(
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let session = match request_session(&req, &state).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return forbidden(&req, &state),
+        Err(response) => return response,
+    };
+    if !session.is_csrf_token(form.csrf()) {
+        tracing::warn!(user = %session.user.username, "a delete had a wrong CSRF token");
+        return forbidden(&req, &state);
+    }
+    let record = match find_live(&state, &path.into_inner()).await {
+        Ok(Some(record)) if may_delete(&session, &record) => record,
+        Ok(_) => return html::not_found(),
+        Err(response) => return response,
+    };
+    match remove(&state, record).await {
+        Ok(()) => HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, "/uploads"))
+            .finish(),
+        Err(response) => response,
+    }
+}
+
 async fn delete(
     state: &AppState,
     (encoded_id, secret): (String, String),
 ) -> Result<(), HttpResponse> {
     let record = authorised(state, &encoded_id, &secret).await?;
+    remove(state, record).await
+}
+
+async fn remove(state: &AppState, record: UploadRecord) -> Result<(), HttpResponse> {
     let services = Arc::clone(&state.services);
     let id = record.id;
     match web::block(move || upload::remove(&services, &record)).await {
         Ok(Ok(_)) => {
-            tracing::info!(id, "deleted upload by its delete link");
+            tracing::info!(id, "deleted an upload");
             Ok(())
         }
         Ok(Err(err)) => Err(html::server_error("deleting an upload failed", &err)),

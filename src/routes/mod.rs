@@ -5,16 +5,26 @@ pub mod delete;
 pub mod files;
 pub mod health;
 pub mod html;
+pub mod i18n;
+pub mod limits;
+pub mod login;
 pub mod metrics;
+pub mod my_uploads;
+pub mod upload_page;
 pub mod viewer;
+pub mod web_session;
 
 use std::net::{IpAddr, SocketAddr};
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::api;
 use crate::config::Config;
+use crate::session::Session;
+use crate::startup::AppState;
+
+use self::html::PageContext;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -29,6 +39,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(web::post().to(delete::delete_from_page))
         .route(web::delete().to(delete::delete_from_script))
         .default_service(web::to(not_found));
+    let owner_delete = web::resource(["/image/{id}/delete", "/video/{id}/delete"])
+        .route(web::post().to(delete::delete_as_owner))
+        .default_service(web::to(not_found));
     let viewer = web::resource(["/image/{slug_id}", "/video/{slug_id}"])
         .route(web::get().to(viewer::show))
         .route(web::head().to(viewer::show))
@@ -37,16 +50,45 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/images/{path:.+}", web::get().to(files::serve))
         .route("/images/{path:.+}", web::head().to(files::serve))
         .service(delete_link)
+        .service(owner_delete)
         .service(viewer)
         .route("/healthz", web::get().to(health::check))
         .route("/metrics", web::get().to(metrics::show))
-        .route("/", web::get().to(assets::index))
+        .route("/api/limits", web::get().to(limits::show))
+        .route("/", web::get().to(upload_page::show))
+        .route("/login", web::get().to(login::show))
+        .route("/login", web::post().to(login::submit))
+        .route("/logout", web::post().to(login::logout))
+        .route("/uploads", web::get().to(my_uploads::show))
         .route("/static/{path:.+}", web::get().to(assets::serve))
         .default_service(web::to(not_found));
 }
 
-async fn not_found() -> actix_web::HttpResponse {
+async fn not_found() -> HttpResponse {
     html::not_found()
+}
+
+/// The session a page request carries; a lookup failure is already the 500 page.
+pub async fn request_session(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<Session>, HttpResponse> {
+    web_session::current(req, state)
+        .await
+        .map_err(|err| html::server_error("looking up a session failed", &err))
+}
+
+/// What a translated page needs: the request's language, and the session when there is one.
+pub fn page_context<'a>(
+    req: &HttpRequest,
+    state: &'a AppState,
+    session: Option<&'a Session>,
+) -> PageContext<'a> {
+    PageContext {
+        catalog: state.catalogs.for_request(req),
+        catalogs: &state.catalogs,
+        session,
+    }
 }
 
 /// The base of every absolute link: `public_url` when configured, else the scheme and host of

@@ -21,7 +21,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 
-use sajin::auth::create_api_key_for;
+use sajin::auth::{create_api_key_for, reset_password};
 use sajin::config::Config;
 use sajin::db::uploads::{self, UploadRecord};
 use sajin::startup::Application;
@@ -98,6 +98,60 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
     }
+}
+
+/// A logged-in browser: its `Cookie` header value and its session's CSRF token.
+pub struct BrowserSession {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The value a `Set-Cookie` header of the answer gives the cookie `name`.
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| {
+            let (pair, _) = value.split_once(';').unwrap_or((value, ""));
+            let (key, value) = pair.split_once('=')?;
+            (key == name).then(|| value.to_string())
+        })
+}
+
+/// The whole `Set-Cookie` header that sets `name`, attributes included.
+pub fn set_cookie_header(response: &Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with(&format!("{name}=")))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The value of the hidden input `name` in a page.
+#[track_caller]
+pub fn hidden_value(html: &str, name: &str) -> String {
+    attribute_after(html, &format!("name=\"{name}\" value=\""))
+}
+
+/// The content of `<meta name="NAME" content="…">` in a page.
+#[track_caller]
+pub fn meta_content(html: &str, name: &str) -> String {
+    attribute_after(html, &format!("<meta name=\"{name}\" content=\""))
+}
+
+#[track_caller]
+fn attribute_after(html: &str, prefix: &str) -> String {
+    let start = html
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in\n{html}"))
+        + prefix.len();
+    let end = html[start..].find('"').expect("a closing quote") + start;
+    html[start..end].to_string()
 }
 
 /// What the data directory held at one moment: every file under `images/` and the row count.
@@ -218,6 +272,83 @@ impl TestApp {
             "" => self.url("/api/1/upload"),
             query => self.url(&format!("/api/1/upload?{query}")),
         }
+    }
+
+    // ---- browser sessions ----
+
+    /// A new password for the `admin` account, as `sajin user passwd admin` makes one.
+    pub fn admin_password(&self) -> String {
+        self.services
+            .db
+            .with_conn(|conn| Ok(reset_password(conn, "admin")))
+            .expect("the database answers")
+            .expect("the admin account exists")
+    }
+
+    /// Posts the login form as a browser does: first `GET /login` for the form's token and
+    /// its cookie, then the form. Returns the answer to the post.
+    pub async fn post_login(&self, username: &str, password: &str) -> Response {
+        let form_page = self.get(&self.url("/login")).await;
+        let login_cookie = set_cookie(&form_page, "sajin_login").expect("a login cookie");
+        let html = form_page.text().await.expect("the form");
+        let token = hidden_value(&html, "csrf");
+        self.client
+            .post(self.url("/login"))
+            .header("Cookie", format!("sajin_login={login_cookie}"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf", &token),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .expect("the login is answered")
+    }
+
+    /// Logs `admin` in; returns the session cookie and the CSRF token its pages carry.
+    pub async fn login(&self) -> BrowserSession {
+        let password = self.admin_password();
+        let response = self.post_login("admin", &password).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{response:?}");
+        let token = set_cookie(&response, "sajin_session").expect("a session cookie");
+        let cookie = format!("sajin_session={token}");
+        let page = self.get_with_cookie("/", &cookie).await;
+        let html = page.text().await.expect("the upload page");
+        let csrf = meta_content(&html, "csrf-token");
+        assert!(!csrf.is_empty(), "no CSRF token on the page:\n{html}");
+        BrowserSession { cookie, csrf }
+    }
+
+    /// `GET` a path with a `Cookie` header.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .expect("the GET request is answered")
+    }
+
+    /// An upload as the upload page sends it: multipart, the session cookie, and `csrf` (when
+    /// given) in `X-CSRF-Token`.
+    pub async fn browser_upload(
+        &self,
+        cookie: Option<&str>,
+        csrf: Option<&str>,
+        form: Form,
+    ) -> Response {
+        let mut request = self.client.post(self.upload_url("")).multipart(form);
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", cookie);
+        }
+        if let Some(csrf) = csrf {
+            request = request.header("X-CSRF-Token", csrf);
+        }
+        request
+            .send()
+            .await
+            .expect("the upload request is answered")
     }
 
     // ---- what is stored ----

@@ -28,3 +28,6 @@ mod video_pages;
 mod video_startup;
 mod videos;
 mod viewer;
+mod web_pages;
+mod web_session;
+mod web_uploads;
