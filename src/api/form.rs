@@ -370,13 +370,13 @@ fn as_source_text(bytes: Vec<u8>, has_file_name: bool) -> Result<String, Vec<u8>
     }
 }
 
-/// Reads one part, or `None` as soon as it passes `cap` bytes.
 /// Reads a part to its end, keeping nothing.
 async fn skip_part(mut part: Field) -> Result<(), FormError> {
     while part.try_next().await.map_err(from_multipart)?.is_some() {}
     Ok(())
 }
 
+/// Reads one part, or `None` as soon as it passes `cap` bytes.
 async fn read_part(mut part: Field, cap: u64) -> Result<Option<Vec<u8>>, FormError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = part.try_next().await.map_err(from_multipart)? {
