@@ -84,11 +84,12 @@ sample_rss() {
     done
 }
 
+# load IMAGE DURATION REPORT: one oha run, its JSON report in $work/REPORT.oha.json.
 load() {
-    local name=$1 run_for=$2
+    local name=$1 run_for=$2 report=$3
     oha --no-tui --output-format json -w -c "$clients" -z "$run_for" -m POST \
         -H "X-API-Key: $key" -T "multipart/form-data; boundary=$boundary" \
-        -D "$work/$name.body" "$url" >"$work/$name.oha.json"
+        -D "$work/$name.body" "$url" >"$work/$report.oha.json"
 }
 
 sleep 2
@@ -99,11 +100,12 @@ for name in small large; do
     sample_rss "$work/$name.rss" &
     sampler=$!
     echo "loading with $name.jpg for $duration at $clients clients ..." >&2
-    load "$name" "$duration"
+    load "$name" "$duration" "$name"
     kill "$sampler"
     sampler=""
-    # Time for the last requests to finish and the allocator to give memory back.
-    sleep 5
+    # Time for the last requests to finish, idle blocking threads to exit (tokio keeps them
+    # 10 s) and the allocator to give memory back.
+    sleep 15
     rss_kb >"$work/$name.after.kb"
 done
 
@@ -112,8 +114,7 @@ if [ -n "${SOAK:-}" ]; then
     (while kill -0 "$server" 2>/dev/null; do rss_kb >>"$work/soak.rss"; sleep 60; done) &
     sampler=$!
     echo "soak: large.jpg for $SOAK ..." >&2
-    load large "$SOAK"
-    mv "$work/large.oha.json" "$work/soak.oha.json"
+    load large "$SOAK" soak
     kill "$sampler"
     sampler=""
 fi
@@ -153,4 +154,8 @@ rows = sqlite3.connect(db).execute("select count(*) from uploads").fetchone()[0]
 verdict = "equal" if rows == ok_total else "MISMATCH"
 print(f"rows in the database: {rows}; 200 answers: {ok_total} ({verdict})")
 PY
-echo "raw data in $work" >&2
+# The uploads themselves (gigabytes after a soak) go; the reports stay.
+kill "$server" 2>/dev/null || true
+wait "$server" 2>/dev/null || true
+rm -rf "$data"
+echo "reports in $work" >&2
