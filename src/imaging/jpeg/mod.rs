@@ -165,19 +165,21 @@ impl<'a> Header<'a> {
     }
 }
 
-/// The planes' and the output's bytes.
+/// The planes' and the output's bytes, in u64 so that no header overflows the sum on 32-bit
+/// boards.
 fn memory_bytes(state: &State, (width, height): (usize, usize), size: usize) -> u64 {
     let Some(frame) = state.frame.as_ref() else {
         return 0;
     };
     let (across, down) = scan::mcus(frame);
-    let blocks: usize = frame
+    let mcu_samples = (across as u64) * (down as u64) * (size as u64).pow(2);
+    let blocks_per_mcu: u64 = frame
         .components
         .iter()
-        .map(|c| across * usize::from(c.h) * down * usize::from(c.v))
+        .map(|c| u64::from(c.h) * u64::from(c.v))
         .sum();
     let channels = if frame.components.len() == 1 { 1 } else { 3 };
-    (blocks * size * size + width * height * channels) as u64
+    mcu_samples * blocks_per_mcu + (width as u64) * (height as u64) * channels
 }
 
 /// libjpeg's reading of the colour space; big-gamut YCC (ids 1, 34, 35) is left to the
