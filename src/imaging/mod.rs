@@ -17,6 +17,7 @@ mod format;
 mod gif;
 mod gps;
 mod header;
+mod jpeg;
 mod metadata;
 mod original;
 mod resize;
