@@ -173,6 +173,16 @@ fn collect(root: &Path, dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
+/// A PNG of `width` x `height`, different for every `seed`.
+pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let image = RgbImage::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, seed]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut bytes, ImageFormat::Png)
+        .expect("the test PNG encodes");
+    bytes.into_inner()
+}
+
 /// A small JPEG, PNG or GIF (by `rng`), different for every draw; returns its file name too.
 pub fn random_image(rng: &mut impl RngCore) -> (String, Vec<u8>) {
     let (width, height) = (rng.gen_range(8..160), rng.gen_range(8..120));
