@@ -5,3 +5,4 @@
 mod crash;
 mod server;
 mod slow_clients;
+mod upgrade;
