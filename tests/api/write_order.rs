@@ -67,7 +67,10 @@ async fn an_upload_whose_files_cannot_be_moved_into_place_leaves_nothing() {
     let app = spawn_app().await;
     // The day's folder is a link to another file system, so renaming the synced temp files
     // into it fails (EXDEV) after they and their placement note were written.
-    let elsewhere = tempfile::tempdir_in("/dev/shm").expect("a folder on /dev/shm");
+    let Ok(elsewhere) = tempfile::tempdir_in("/dev/shm") else {
+        eprintln!("skipped: no /dev/shm to put the day's folder on");
+        return;
+    };
     let data_device = std::fs::metadata(app.data_dir()).expect("stat").dev();
     let other_device = std::fs::metadata(elsewhere.path()).expect("stat").dev();
     if data_device == other_device {
