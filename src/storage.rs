@@ -687,6 +687,30 @@ mod tests {
     }
 
     #[test]
+    fn a_name_taken_midway_moves_the_placed_files_back_and_replaces_nothing() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let (tmp, dir) = (data.path().join("tmp"), data.path().join("day"));
+        fs::create_dir_all(&tmp).expect("mkdir");
+        fs::create_dir_all(&dir).expect("mkdir");
+        let temps = [tmp.join("a"), tmp.join("b")];
+        fs::write(&temps[0], b"original").expect("write");
+        fs::write(&temps[1], b"thumb").expect("write");
+        // Another upload took the thumbnail's name after the free-name check.
+        fs::write(dir.join("cat.th.jpg"), b"theirs").expect("write");
+        let targets = [dir.join("cat.png"), dir.join("cat.th.jpg")];
+        let mut placed = Vec::new();
+
+        let is_placed = place_all(&temps, &targets, &mut placed).expect("no I/O error");
+
+        assert!(!is_placed);
+        assert_eq!(placed.len(), 1);
+        move_back(&mut placed).expect("moved back");
+        assert_eq!(names_in(&dir), ["cat.th.jpg"]);
+        assert_eq!(fs::read(dir.join("cat.th.jpg")).expect("read"), b"theirs");
+        assert_eq!(fs::read(&temps[0]).expect("back in tmp"), b"original");
+    }
+
+    #[test]
     fn remove_goes_on_past_a_file_it_cannot_remove_and_reports_it() {
         let data = tempfile::tempdir().expect("tempdir");
         let storage = Storage::open(data.path()).expect("open");
