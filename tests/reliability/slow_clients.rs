@@ -196,11 +196,13 @@ fn slow_and_broken_clients_block_no_upload_and_leave_nothing_behind() {
     // the whole file: the server stores it without waiting for bytes that never come.
     assert_eq!(first_status(&long), 200, "declared too long: {long}");
     assert_eq!(first_status(&short), 400, "declared too short: {short}");
+    let mut timed_out = 0;
     for mut stream in idle {
         stream
             .set_read_timeout(Some(TIMEOUT))
             .expect("a read timeout");
         let received = read_all(&mut stream);
+        timed_out += usize::from(first_status(&received) == 408);
         assert!(
             received.is_empty() || first_status(&received) == 408,
             "an idle connection got {received:?}"
@@ -212,6 +214,7 @@ fn slow_and_broken_clients_block_no_upload_and_leave_nothing_behind() {
             "an idle connection was not closed: {after:?}"
         );
     }
+    eprintln!("{timed_out} of {IDLE_CONNECTIONS} idle connections were answered 408, then closed");
     for (url, bytes) in &good {
         assert!(fetch(&http, url) == *bytes, "{url} is not what was sent");
     }
