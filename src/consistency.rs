@@ -2,8 +2,9 @@
 //!
 //! Two things can disagree. A row whose files are missing (removed by hand, a disk error)
 //! shows a broken upload; a file no row knows is unreachable and only takes space. The second
-//! is what an upload leaves when the server is killed hard between writing its files and
-//! committing its row, and what a deletion leaves when it cannot remove a file.
+//! is what a deletion leaves when it cannot remove a file, or a file put there by hand. An
+//! upload cut short by a crash between placing its files and committing its row leaves them
+//! too, until the server's next start removes them (see `storage`'s write order).
 //!
 //! The check runs beside a live server. Files under `tmp/` are never looked at, and a file
 //! under `images/` changed within [`GRACE`] is skipped: an upload claims its names there a

@@ -17,13 +17,13 @@ use crate::telemetry::RequestLog;
 use crate::auth::{self, FirstAdmin};
 use crate::config::Config;
 use crate::data_lock::DataDirLock;
-use crate::db::{meta, Db};
+use crate::db::{meta, uploads, Db};
 use crate::disk::Claims;
 use crate::domain::id_codec::IdCodec;
 use crate::fetch::{FetchPolicy, Fetcher};
 use crate::metrics::Metrics;
 use crate::routes::i18n::Catalogs;
-use crate::storage::{Storage, TMP_DIR};
+use crate::storage::{LookupError, Recovered, Storage, TMP_DIR};
 use crate::upload::Services;
 use crate::video::FrameSource;
 use crate::{purge, routes, systemd};
@@ -67,13 +67,7 @@ impl Application {
         let lock = DataDirLock::acquire(&config.data_dir)?;
         let services = Arc::new(open_services(config)?);
         announce_frames(&services);
-        let cleared = services
-            .storage
-            .clear_temp()
-            .context("clearing leftovers of interrupted uploads")?;
-        if cleared > 0 {
-            tracing::info!(files = cleared, "removed leftovers of interrupted uploads");
-        }
+        recover_interrupted(&services)?;
         let listener = TcpListener::bind(services.config.listen)
             .with_context(|| format!("could not listen on {}", services.config.listen))?;
         let port = listener
@@ -169,6 +163,29 @@ pub fn open_services(config: Config) -> anyhow::Result<Services> {
         metrics: Metrics::new(),
         disk_claims: Claims::default(),
     })
+}
+
+/// Removes what uploads cut short by a crash left in the image tree and in `tmp/`.
+fn recover_interrupted(services: &Services) -> anyhow::Result<()> {
+    let is_known = |dir: &str, name: &str| {
+        services
+            .db
+            .with_conn(|conn| uploads::get_by_file(conn, dir, name))
+            .map(|row| row.is_some())
+            .map_err(LookupError::from)
+    };
+    let recovered = services
+        .storage
+        .recover_interrupted(is_known)
+        .context("removing leftovers of interrupted uploads")?;
+    if recovered != Recovered::default() {
+        tracing::info!(
+            placed_files = recovered.removed_files,
+            temp_files = recovered.cleared_temp_files,
+            "removed leftovers of interrupted uploads"
+        );
+    }
+    Ok(())
 }
 
 /// Says once, when the server starts, where video frames will come from.

@@ -2,9 +2,20 @@
 //!
 //! This is the one path every upload takes, whatever its source (file part, base64, URL) and
 //! whoever sends it. It blocks (image and video work, disk, SQLite) and runs on the blocking
-//! pool. The order is what keeps a failed upload from leaving anything behind: check
-//! references, process the image or video in memory, write and fsync every file, then insert
-//! the row in one transaction; only when the commit succeeds are the files kept.
+//! pool. The order is what keeps a failed upload from leaving anything behind:
+//!
+//! 1. check references and the duplicate policy, and process the image or video in memory;
+//! 2. claim room against the disk reserve;
+//! 3. [`Storage::store`]: write and fsync every file in `tmp/`, fsync a placement note and
+//!    `tmp/`, rename the files into the day's folder without replacing anything, fsync that
+//!    folder (the storage module documents each step);
+//! 4. insert the row in one `IMMEDIATE` transaction and commit it (durable on return, with
+//!    `synchronous = FULL`);
+//! 5. only then [`StoredSet::commit`](crate::storage::StoredSet::commit) keeps the files.
+//!
+//! A failure at any step before 5 drops the stored set, which removes its files, so the
+//! client's error leaves no file and no row; a crash in steps 3 to 5 is undone at the next
+//! start. The answer goes out only after step 5.
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use md5::{Digest, Md5};

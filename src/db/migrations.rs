@@ -176,6 +176,17 @@ mod tests {
     }
 
     #[test]
+    fn the_upgrade_tests_first_schema_fixture_is_migration_one_word_for_word() {
+        let fixture = include_str!("../../tests/fixtures/schema-v1.sql");
+        assert!(fixture.ends_with(MIGRATIONS[0]));
+        let header = &fixture[..fixture.len() - MIGRATIONS[0].len()];
+        assert!(
+            header.lines().all(|line| line.starts_with("-- ")),
+            "{header}"
+        );
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().expect("memory db");
         conn.pragma_update(None, "user_version", 99)

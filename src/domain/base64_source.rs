@@ -73,7 +73,12 @@ pub fn classify_text_source(raw: &str, encoding: TextEncoding) -> Result<TextSou
         return Err(SourceError::Empty);
     }
 
-    if let Some(payload) = data_uri_payload(text)? {
+    // The payload trim, not `text`'s: a form-encoded data URI may end in a `+` that a form
+    // decoder turned into a space, and dropping it would lose the last byte.
+    if let Some(payload) = data_uri_payload(trim_payload(raw, encoding).trim_start())? {
+        if payload.trim().is_empty() {
+            return Err(SourceError::Empty);
+        }
         return decode(payload, encoding).map(TextSource::Bytes);
     }
     if has_url_scheme(text) {
@@ -209,6 +214,17 @@ mod tests {
             Ok(TextSource::Url(url)) => url.to_string(),
             other => panic!("{raw:?} should be a URL, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_form_encoded_data_uri_keeps_a_final_plus_that_became_a_space() {
+        // "AAA+" is 00 00 3e; the form decoder turned the `+` into a space.
+        let raw = "data:image/png;base64,AAA \r\n";
+        assert_eq!(bytes_in(raw, TextEncoding::UrlEncoded), [0, 0, 0x3e]);
+        assert_eq!(
+            bytes_in("data:image/png;base64,AAA+", TextEncoding::Multipart),
+            [0, 0, 0x3e]
+        );
     }
 
     #[test]

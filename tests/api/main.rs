@@ -31,3 +31,4 @@ mod viewer;
 mod web_pages;
 mod web_session;
 mod web_uploads;
+mod write_order;
