@@ -38,8 +38,9 @@ pub fn init(format: LogFormat) {
 /// The span of each request, and one `answered` line at info when the answer goes out.
 ///
 /// The span names the method, the path without its query string (a client may send its API
-/// key there) and the connection's peer address (forwarded-for headers are not trusted here,
-/// since any client can send them); the line adds the status and the time taken.
+/// key there) and with a delete link's secret masked, and the connection's peer address
+/// (forwarded-for headers are not trusted here, since any client can send them); the line
+/// adds the status and the time taken.
 pub struct RequestLog;
 
 /// When the request came in, kept in its extensions for the closing line.
@@ -53,7 +54,7 @@ impl RootSpanBuilder for RequestLog {
         tracing::info_span!(
             "request",
             method = %request.method(),
-            path = request.path(),
+            path = %logged_path(request.path()),
             peer = peer.map(tracing::field::display),
         )
     }
@@ -78,6 +79,21 @@ impl RootSpanBuilder for RequestLog {
     }
 }
 
+/// `path` as the log shows it: a delete link (`/image/ID/delete/SECRET`) carries the secret
+/// that deletes the upload, which anyone who can read the journal could otherwise use.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let mut segments = path.split('/');
+    let is_delete_link = matches!(
+        (segments.next(), segments.next(), segments.next(), segments.next(), segments.next()),
+        (Some(""), Some("image" | "video"), Some(_), Some("delete"), Some(secret)) if !secret.is_empty()
+    );
+    if !is_delete_link {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let kept: Vec<&str> = path.splitn(5, '/').take(4).collect();
+    std::borrow::Cow::Owned(format!("{}/<secret>", kept.join("/")))
+}
+
 /// An error with all of its causes, `outer: inner: innermost`, for the log.
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
@@ -88,4 +104,25 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::logged_path;
+
+    #[test]
+    fn a_delete_links_secret_is_masked_in_the_log() {
+        assert_eq!(
+            logged_path("/image/GD1/delete/f6e559f4"),
+            "/image/GD1/delete/<secret>"
+        );
+        assert_eq!(
+            logged_path("/video/x/delete/abc/more"),
+            "/video/x/delete/<secret>"
+        );
+        assert_eq!(logged_path("/image/GD1/delete"), "/image/GD1/delete");
+        assert_eq!(logged_path("/image/GD1/delete/"), "/image/GD1/delete/");
+        assert_eq!(logged_path("/image/slug.GD1"), "/image/slug.GD1");
+        assert_eq!(logged_path("/api/1/upload"), "/api/1/upload");
+    }
 }

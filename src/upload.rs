@@ -167,8 +167,16 @@ pub fn store(
         return Err(UploadError::Empty);
     }
     check_references(services, &input)?;
-    let source_md5 = hex::encode(Md5::digest(&input.bytes));
-    reject_duplicate(services, &source_md5, input.uploader_ip.as_deref(), None)?;
+    // Only the duplicate check needs the hash before the image work; otherwise the image
+    // pipeline takes it on its second thread.
+    let early_md5 = match services.config.duplicate_policy {
+        DuplicatePolicy::Reject => {
+            let md5 = hex::encode(Md5::digest(&input.bytes));
+            reject_duplicate(services, &md5, input.uploader_ip.as_deref(), None)?;
+            Some(md5)
+        }
+        DuplicatePolicy::Allow => None,
+    };
 
     let UploadInput {
         bytes,
@@ -177,7 +185,7 @@ pub fn store(
         owner,
         uploader_ip,
     } = input;
-    let prepared = prepare(services, bytes, &source_md5, &options);
+    let prepared = prepare(services, bytes, early_md5, &options);
     processed();
     let prepared = prepared?;
     let now = Utc::now();
@@ -217,7 +225,7 @@ pub fn store(
         tags: options.tags.clone(),
         is_nsfw: options.is_nsfw,
         md5: prepared.md5.clone(),
-        source_md5,
+        source_md5: prepared.source_md5.clone(),
         exif_json: prepared.metadata.exif_json.clone(),
         is_animated: prepared.is_animated,
         is_360: prepared.metadata.is_360,

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use md5::{Digest, Md5};
+
 use crate::config::Config;
 use crate::db::uploads::{VariantRecord, VideoRecord};
 use crate::imaging::{self, Encoded, Format, Metadata, Processed};
@@ -15,15 +17,19 @@ use super::{Services, UploadError, UploadOptions};
 const MAX_DECODE_BYTES: u64 = 1 << 30;
 
 /// Processes the bytes as a video when they start like one, else as an image.
+///
+/// `source_md5` is the upload's hex MD5 when the caller already took it; otherwise it is
+/// taken here (for an image, on a second thread beside the decoding).
 pub(super) fn prepare(
     services: &Services,
     bytes: Vec<u8>,
-    source_md5: &str,
+    source_md5: Option<String>,
     options: &UploadOptions,
 ) -> Result<Prepared, UploadError> {
     let limits = decode_limits(&services.config);
     if let Some(container) = video::detect(&bytes) {
         let processed = video::process(&bytes, container, &services.frames, &limits)?;
+        let source_md5 = source_md5.unwrap_or_else(|| hex::encode(Md5::digest(&bytes)));
         return Ok(Prepared::video(bytes, container, source_md5, processed));
     }
     let image_options = imaging::Options {
@@ -48,6 +54,8 @@ pub(super) struct Prepared {
     pub(super) mime: &'static str,
     /// Hex MD5 of `original.bytes`.
     pub(super) md5: String,
+    /// Hex MD5 of the bytes as uploaded.
+    pub(super) source_md5: String,
     pub(super) thumb: PreparedFile,
     pub(super) medium: Option<PreparedFile>,
     /// Set for a video.
@@ -76,17 +84,18 @@ impl Prepared {
     fn image(processed: Processed) -> Self {
         let Processed {
             original,
+            source_md5,
             md5,
             is_animated,
             thumb,
             medium,
             metadata,
-            ..
         } = processed;
         Prepared {
             mime: original.format.mime(),
             original: PreparedFile::image(original),
             md5,
+            source_md5,
             thumb: PreparedFile::image(thumb),
             medium: medium.map(PreparedFile::image),
             video: None,
@@ -99,7 +108,7 @@ impl Prepared {
     fn video(
         bytes: Vec<u8>,
         container: Container,
-        source_md5: &str,
+        source_md5: String,
         processed: ProcessedVideo,
     ) -> Self {
         let ProcessedVideo { info, frame, .. } = processed;
@@ -111,7 +120,8 @@ impl Prepared {
                 height: info.height,
             },
             mime: container.mime(),
-            md5: source_md5.to_string(),
+            md5: source_md5.clone(),
+            source_md5,
             thumb: PreparedFile::frame(frame.thumb),
             medium: frame.medium.map(PreparedFile::frame),
             video: Some(VideoPart {
