@@ -167,7 +167,11 @@ pub fn page(status: StatusCode, title: &str, head: &str, body: &str) -> HttpResp
 /// the escaping still cannot run a script. Pictures and videos may come from anywhere, since
 /// links follow `public_url`, which can name another host than the one the browser used; the
 /// upload previews are `blob:` URLs. No site may frame a page (its buttons delete).
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self';      style-src 'self'; img-src * data: blob:; media-src * blob:; object-src 'none';      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CONTENT_SECURITY_POLICY: &str = concat!(
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data: blob:; ",
+    "media-src * blob:; object-src 'none'; base-uri 'none'; form-action 'self'; ",
+    "frame-ancestors 'none'"
+);
 
 fn html_response(status: StatusCode, html: String) -> HttpResponse {
     HttpResponse::build(status)
@@ -177,6 +181,18 @@ fn html_response(status: StatusCode, html: String) -> HttpResponse {
         .insert_header(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
         .insert_header(("Referrer-Policy", "same-origin"))
         .body(html)
+}
+
+/// The page for a browser form or query string that does not parse (a missing body, a page
+/// number that is not one), instead of the framework's plain-text answer.
+pub fn bad_request() -> HttpResponse {
+    page(
+        StatusCode::BAD_REQUEST,
+        "Bad request",
+        "",
+        "<h1>Bad request</h1>\n<p>The page sent something the server could not read. Go back and \
+         try again.</p>",
+    )
 }
 
 /// The 404 page.

@@ -46,6 +46,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(web::get().to(viewer::show))
         .route(web::head().to(viewer::show))
         .default_service(web::to(not_found));
+    // Browser forms and query strings that do not parse get a page, not plain text.
+    cfg.app_data(web::FormConfig::default().error_handler(|err, _| bad_request(err)))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| bad_request(err)));
     cfg.service(upload)
         .route("/images/{path:.+}", web::get().to(files::serve))
         .route("/images/{path:.+}", web::head().to(files::serve))
@@ -62,6 +65,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/uploads", web::get().to(my_uploads::show))
         .route("/static/{path:.+}", web::get().to(assets::serve))
         .default_service(web::to(not_found));
+}
+
+fn bad_request(err: impl Into<actix_web::Error>) -> actix_web::Error {
+    actix_web::error::InternalError::from_response(err.into(), html::bad_request()).into()
 }
 
 async fn not_found() -> HttpResponse {

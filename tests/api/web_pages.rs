@@ -257,3 +257,32 @@ async fn every_page_is_well_formed_html_with_user_text_escaped() {
         assert!(!html.contains("<b>"), "{path} lets markup through:\n{html}");
     }
 }
+
+#[tokio::test]
+async fn forms_and_query_strings_that_do_not_parse_get_a_page_not_plain_text() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+
+    let bodiless_logout = client
+        .post(app.url("/logout"))
+        .send()
+        .await
+        .expect("request");
+    let bad_page_number = client
+        .get(app.url("/uploads?page=abc"))
+        .send()
+        .await
+        .expect("request");
+
+    for (what, response) in [("logout", bodiless_logout), ("page", bad_page_number)] {
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{what}");
+        let content_type = header(&response, "content-type");
+        assert!(
+            content_type.starts_with("text/html"),
+            "{what}: {content_type}"
+        );
+        let html = response.text().await.expect("body");
+        assert!(html.contains("<h1>Bad request</h1>"), "{what}: {html}");
+        assert_well_formed(what, &html);
+    }
+}
