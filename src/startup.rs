@@ -110,9 +110,10 @@ impl Application {
             Arc::clone(&self.services),
             tasks_stopped.clone(),
         ));
+        // Ready goes out before the watchdog task exists, so systemd hears it first.
+        systemd::notify_ready();
         let watchdog = systemd::watchdog_interval()
             .map(|interval| tokio::spawn(systemd::run_watchdog(interval, tasks_stopped)));
-        systemd::notify_ready();
         let result = self.server.await;
         systemd::notify_stopping();
         let _ = stop_tasks.send(true);
