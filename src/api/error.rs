@@ -79,6 +79,16 @@ impl ApiError {
         )
     }
 
+    /// A request with a session cookie but neither an API key nor the upload page's CSRF
+    /// header: a page that lost its token, or another site's form.
+    pub fn missing_csrf_token() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            100,
+            "The page's security token is missing: reload the page",
+        )
+    }
+
     /// A browser upload whose CSRF token is not its session's.
     pub fn bad_csrf_token() -> Self {
         Self::new(

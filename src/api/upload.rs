@@ -18,7 +18,7 @@ use crate::auth::{self, KeyRejection};
 use crate::db::users::UserRecord;
 use crate::links::Links;
 use crate::metrics::{UploadKind, UploadResult};
-use crate::routes::web_session::{self, CSRF_HEADER};
+use crate::routes::web_session::{self, CSRF_HEADER, SESSION_COOKIE};
 use crate::routes::{base_url, client_ip};
 use crate::startup::AppState;
 use crate::upload::{self, UploadInput, Uploaded};
@@ -128,7 +128,7 @@ async fn handle(
     fields: &mut RequestFields,
     early_owner: Option<EarlyOwner>,
 ) -> Result<(Uploaded, bool), ApiError> {
-    let owner = authenticate_after_body(state, fields, early_owner).await?;
+    let owner = authenticate_after_body(req, state, fields, early_owner).await?;
     let options = params::options(fields, &state.services.ids)?;
     let source = params::source(fields).await?;
     let (bytes, client_file_name) = match source.source {
@@ -184,8 +184,7 @@ struct EarlyOwner {
 
 /// Checks a key sent in the `X-API-Key` header, or a browser session with its CSRF header,
 /// before reading the body, so that a client with a wrong key cannot make the server read and
-/// hold one. The header wins over every other
-/// place a key can be, so its answer is final. A key in the query string can still be
+/// hold one. The header wins over every other place a key can be, so its answer is final. A key in the query string can still be
 /// overridden by a `key` body field, so it is checked only after the body (which the body cap
 /// bounds). `None` when there is neither a header key nor a CSRF header; a blank key header
 /// counts as none.
@@ -233,8 +232,11 @@ fn is_blank(key: &str) -> bool {
     key.trim().is_empty()
 }
 
-/// The request's owner: the header's key wins, then the body's `key`, then the query's.
+/// The request's owner: the header's key wins, then the body's `key`, then the query's. With
+/// no key at all, a request that carries a session cookie is told its page token is missing
+/// rather than asked for an API key.
 async fn authenticate_after_body(
+    req: &HttpRequest,
     state: &AppState,
     fields: &RequestFields,
     early_owner: Option<EarlyOwner>,
@@ -244,6 +246,9 @@ async fn authenticate_after_body(
     }
     match present_key(&fields.body).or_else(|| present_key(&fields.query)) {
         Some(key) => verify_key(state, key.clone()).await,
+        None if web_session::cookie(req, SESSION_COOKIE).is_some() => {
+            Err(ApiError::missing_csrf_token())
+        }
         None => Err(ApiError::missing_key()),
     }
 }

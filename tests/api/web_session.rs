@@ -234,7 +234,7 @@ async fn a_browser_upload_without_its_session_or_csrf_token_stores_nothing() {
             Some(session.csrf.as_str()),
             401,
         ),
-        ("the cookie alone", Some(session.cookie.as_str()), None, 401),
+        ("the cookie alone", Some(session.cookie.as_str()), None, 403),
     ];
 
     for (case, cookie, csrf, status) in cases {
@@ -244,6 +244,12 @@ async fn a_browser_upload_without_its_session_or_csrf_token_stores_nothing() {
 
         let message = expect_api_error(response, status, 100).await;
         assert!(!message.is_empty(), "{case}");
+        if cookie.is_some() && csrf.is_none() {
+            assert!(
+                message.contains("security token is missing"),
+                "{case}: {message}"
+            );
+        }
     }
     app.assert_nothing_stored(&before);
 }
