@@ -215,7 +215,10 @@ pub enum ConfigError {
     Layers(#[from] Box<figment::Error>),
     #[error("listen = {0:?} is not an address like 0.0.0.0:8080 or [::]:8080")]
     Listen(String),
-    #[error("public_url = {0:?} must be an absolute http:// or https:// URL, e.g. http://nas.local:8080")]
+    #[error(
+        "public_url = {0:?} must be an absolute http:// or https:// URL, \
+         e.g. http://nas.local:8080"
+    )]
     PublicUrl(String),
     #[error("{0} must be greater than zero")]
     Zero(&'static str),

@@ -82,16 +82,13 @@ impl RootSpanBuilder for RequestLog {
 /// `path` as the log shows it: a delete link (`/image/ID/delete/SECRET`) carries the secret
 /// that deletes the upload, which anyone who can read the journal could otherwise use.
 fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
-    let mut segments = path.split('/');
-    let is_delete_link = matches!(
-        (segments.next(), segments.next(), segments.next(), segments.next(), segments.next()),
-        (Some(""), Some("image" | "video"), Some(_), Some("delete"), Some(secret)) if !secret.is_empty()
-    );
-    if !is_delete_link {
-        return std::borrow::Cow::Borrowed(path);
+    let segments: Vec<&str> = path.splitn(5, '/').collect();
+    match segments.as_slice() {
+        ["", kind @ ("image" | "video"), id, "delete", secret] if !secret.is_empty() => {
+            std::borrow::Cow::Owned(format!("/{kind}/{id}/delete/<secret>"))
+        }
+        _ => std::borrow::Cow::Borrowed(path),
     }
-    let kept: Vec<&str> = path.splitn(5, '/').take(4).collect();
-    std::borrow::Cow::Owned(format!("{}/<secret>", kept.join("/")))
 }
 
 /// An error with all of its causes, `outer: inner: innermost`, for the log.

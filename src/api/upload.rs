@@ -184,10 +184,10 @@ struct EarlyOwner {
 
 /// Checks a key sent in the `X-API-Key` header, or a browser session with its CSRF header,
 /// before reading the body, so that a client with a wrong key cannot make the server read and
-/// hold one. The header wins over every other place a key can be, so its answer is final. A key in the query string can still be
-/// overridden by a `key` body field, so it is checked only after the body (which the body cap
-/// bounds). `None` when there is neither a header key nor a CSRF header; a blank key header
-/// counts as none.
+/// hold one. The header wins over every other place a key can be, so its answer is final. A
+/// key in the query string can still be overridden by a `key` body field, so it is checked
+/// only after the body (which the body cap bounds). `None` when there is neither a header key
+/// nor a CSRF header; a blank key header counts as none.
 async fn authenticate_before_body(
     req: &HttpRequest,
     state: &AppState,

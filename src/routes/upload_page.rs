@@ -42,7 +42,8 @@ fn lookup(ctx: &PageContext<'_>, name: &str) -> Option<String> {
 
 fn guest_body(ctx: &PageContext<'_>) -> String {
     format!(
-        "<h1>{title}</h1>\n<p>{message}</p>\n<p><a class=\"button\" href=\"/login\">{login}</a></p>",
+        "<h1>{title}</h1>\n<p>{message}</p>\n\
+         <p><a class=\"button\" href=\"/login\">{login}</a></p>",
         title = ctx.t("upload.title"),
         message = ctx.t("upload.guest"),
         login = ctx.t("nav.login"),
